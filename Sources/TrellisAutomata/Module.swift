@@ -1,0 +1,1 @@
+// TrellisAutomata: placeholder until its first real file lands.

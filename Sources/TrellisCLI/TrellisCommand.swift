@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `trellis` command line: one subcommand per file in this target.
+public struct TrellisCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "trellis",
+        abstract: "Generative retrieval and constrained generation with a built-in transformer runtime.",
+        subcommands: []
+    )
+    public init() {}
+}

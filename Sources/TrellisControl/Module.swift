@@ -1,0 +1,1 @@
+// TrellisControl: placeholder until its first real file lands.

@@ -1,0 +1,1 @@
+// TrellisDecoding: placeholder until its first real file lands.

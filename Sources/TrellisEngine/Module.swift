@@ -1,0 +1,1 @@
+// TrellisEngine: placeholder until its first real file lands.

@@ -1,0 +1,1 @@
+// TrellisFMIndex: placeholder until its first real file lands.

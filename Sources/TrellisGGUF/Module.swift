@@ -1,0 +1,1 @@
+// TrellisGGUF: placeholder until its first real file lands.

@@ -1,0 +1,1 @@
+// TrellisHMM: placeholder until its first real file lands.

@@ -1,0 +1,1 @@
+// TrellisKernels: placeholder until its first real file lands.

@@ -1,0 +1,1 @@
+// TrellisLinking: placeholder until its first real file lands.

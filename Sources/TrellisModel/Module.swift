@@ -1,0 +1,1 @@
+// TrellisModel: placeholder until its first real file lands.

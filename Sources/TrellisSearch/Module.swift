@@ -1,0 +1,1 @@
+// TrellisSearch: placeholder until its first real file lands.

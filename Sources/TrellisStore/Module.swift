@@ -1,0 +1,1 @@
+// TrellisStore: placeholder until its first real file lands.

@@ -1,0 +1,1 @@
+// TrellisTokenizer: placeholder until its first real file lands.

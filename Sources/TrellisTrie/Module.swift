@@ -1,0 +1,1 @@
+// TrellisTrie: placeholder until its first real file lands.
