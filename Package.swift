@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "TrellisTrie", dependencies: ["TrellisCore"], swiftSettings: optimized),
         .target(name: "TrellisFMIndex", dependencies: ["TrellisCore"], swiftSettings: optimized),
         .target(name: "TrellisAutomata", dependencies: ["TrellisCore"], swiftSettings: optimized),
-        .target(name: "TrellisHMM", dependencies: ["TrellisCore", "TrellisKernels"],
+        .target(name: "TrellisHMM", dependencies: ["TrellisCore", "COpenBLAS"],
                 swiftSettings: optimized),
         .target(name: "TrellisStore",
                 dependencies: ["TrellisCore", .product(name: "GRDB", package: "GRDB.swift")]),
