@@ -1,1 +1,0 @@
-// TrellisGGUF: placeholder until its first real file lands.
