@@ -5,7 +5,13 @@ public struct TrellisCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "trellis",
         abstract: "Generative retrieval and constrained generation with a built-in transformer runtime.",
-        subcommands: []
+        subcommands: [ModelCommand.self]
     )
     public init() {}
+
+    /// Entry point: fixes the BLAS environment, then parses and runs.
+    public static func launch() {
+        OpenBLASEnvironment.ensureCoreType()
+        main()
+    }
 }

@@ -1,1 +1,0 @@
-// TrellisEngine: placeholder until its first real file lands.
