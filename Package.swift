@@ -54,11 +54,13 @@ let package = Package(
                 dependencies: ["TrellisCore", "TrellisDecoding", "TrellisAutomata", "TrellisHMM",
                                "TrellisStore"]),
 
+        .target(name: "TrellisEval", dependencies: ["TrellisCore"]),
+
         // Interfaces.
         .target(name: "TrellisEngine",
                 dependencies: ["TrellisCore", "TrellisGGUF", "TrellisTokenizer", "TrellisModel",
                                "TrellisDecoding", "TrellisLinking", "TrellisSearch", "TrellisControl",
-                               "TrellisStore"]),
+                               "TrellisStore", "TrellisEval"]),
         .target(name: "TrellisCLI",
                 dependencies: ["TrellisEngine",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -83,6 +85,7 @@ let package = Package(
         .testTarget(name: "TrellisLinkingTests", dependencies: ["TrellisLinking", "TrellisTestSupport"]),
         .testTarget(name: "TrellisSearchTests", dependencies: ["TrellisSearch", "TrellisTestSupport"]),
         .testTarget(name: "TrellisControlTests", dependencies: ["TrellisControl", "TrellisTestSupport"]),
+        .testTarget(name: "TrellisEvalTests", dependencies: ["TrellisEval"]),
         .testTarget(name: "TrellisCLITests", dependencies: ["TrellisCLI", "TrellisTestSupport"]),
     ]
 )
