@@ -69,7 +69,11 @@ struct JSONLineDecoder {
         case is String.Type: return "a string"
         case is Double.Type, is Float.Type, is Int.Type: return "a number"
         case is [String].Type: return "an array of strings"
-        default: return "\(type)"
+        default:
+            let name = "\(type)"
+            if name.hasPrefix("Dictionary") { return "a JSON object" }
+            if name.hasPrefix("Array") { return "an array" }
+            return name
         }
     }
 }
