@@ -121,7 +121,9 @@ final class KnowledgeBaseImportTests: XCTestCase {
             (jsonLine(["key": "Q8"]), "missing or empty name"),
             (jsonLine(["key": "Q9", "name": "N", "popularity": "high"]), "popularity"),
             (jsonLine(["key": "Q9", "name": "N", "aliases": "one"]), "aliases"),
-            ("[1, 2, 3]", "expected a JSON object"),
+            (jsonLine(["key": "Q9", "name": "N", "aliases": ["ok", 2]]), "field \"aliases[1]\": expected a string"),
+            (jsonLine(["key": "Q9", "name": "N", "names": ["fr": 3]]), "\"names.fr\": expected a string or an array"),
+            ("[1, 2, 3]", "expected a JSON object per line"),
         ]
         for (bad, reason) in cases {
             let path = try folder.write("bad.jsonl", lines: [parisLine, jordanLine, bad, jsonLine(["key": "Q5", "name": "Five"])])
@@ -204,5 +206,25 @@ final class KnowledgeBaseImportTests: XCTestCase {
         XCTAssertThrowsError(try store.addNames([EntityName(language: "en", name: "x")], toEntity: 12345)) { error in
             XCTAssertEqual(error as? StoreError, .notFound(kind: "entity", key: "12345"))
         }
+    }
+}
+
+final class ConcurrentReaderTests: XCTestCase {
+    /// WAL: another connection reads the last committed state while an import is running,
+    /// and sees the whole import only after it commits.
+    func testReadersSeeCommittedStateDuringAnImport() throws {
+        let folder = try TemporaryFolder()
+        let dbPath = folder.path("kb.sqlite")
+        let writer = try TrellisStore(path: dbPath)
+        _ = try writer.addEntity(key: "E-before", name: "Before")
+        let reader = try TrellisStore(path: dbPath)
+        let lines = (0..<300).map { jsonLine(["key": "E\($0)", "name": "Entity \($0)"]) }
+        let path = try folder.write("kb.jsonl", lines: lines)
+        var seenDuring: [Int] = []
+        try writer.importKnowledgeBase(from: path, options: .init(progressInterval: 100)) { done, _ in
+            if done == 200 { seenDuring.append(try reader.counts().entities) }
+        }
+        XCTAssertEqual(seenDuring, [1])
+        XCTAssertEqual(try reader.counts().entities, 301)
     }
 }

@@ -110,3 +110,38 @@ final class TokenStreamingTests: XCTestCase {
         }
     }
 }
+
+final class TokenFillingTests: XCTestCase {
+    /// A stand-in tokenizer: one token per UTF-8 byte.
+    private func bytes(_ text: String) -> [TokenID] { text.utf8.map { TokenID($0) } }
+
+    func testFillNameTokensInBatchesAndResumeAfterInterruption() throws {
+        struct Interrupted: Error {}
+        let store = try TrellisStore.inMemory()
+        for i in 0..<25 { _ = try store.addEntity(key: "K\(i)", name: "Name \(i)", otherNames: [EntityName(language: "fr", name: "Nom \(i)")]) }
+        var encoded = 0
+        XCTAssertThrowsError(try store.fillNameTokens(fingerprint: "bytes", batchSize: 7) { record in
+            encoded += 1
+            if encoded == 20 { throw Interrupted() }
+            return self.bytes(record.name)
+        })
+        XCTAssertEqual(try store.counts().tokenizedNames, 14)  // two whole batches committed
+        var reports: [Int] = []
+        let filled = try store.fillNameTokens(fingerprint: "bytes", batchSize: 7, progress: { done, total in
+            XCTAssertEqual(total, 36)
+            reports.append(done)
+        }) { self.bytes($0.name) }
+        XCTAssertEqual(filled, 36)
+        XCTAssertEqual(reports, [0, 7, 14, 21, 28, 35, 36])
+        try store.forEachName { XCTAssertEqual($0.tokens, self.bytes($0.name)) }
+        XCTAssertEqual(try store.fillNameTokens(fingerprint: "bytes") { _ in [] }, 0)
+        XCTAssertThrowsError(try store.fillNameTokens(fingerprint: "other") { _ in [] })
+    }
+
+    func testFillPassageTokens() throws {
+        let store = try TrellisStore.inMemory()
+        for i in 0..<5 { try store.upsertPassage(key: "p\(i)", title: "T\(i)", text: "text \(i)") }
+        XCTAssertEqual(try store.fillPassageTokens(fingerprint: "bytes", batchSize: 2) { self.bytes($0.title + " " + $0.text) }, 5)
+        try store.forEachPassage { XCTAssertEqual($0.tokens, self.bytes($0.title + " " + $0.text)) }
+    }
+}

@@ -46,8 +46,11 @@ struct JSONLineDecoder {
 
     static func reason(_ error: DecodingError) -> String {
         func path(_ context: DecodingError.Context) -> String {
-            let names = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
-            return names.isEmpty ? "line" : "field \"\(names.joined(separator: "."))\""
+            var name = ""
+            for key in context.codingPath {
+                if let index = key.intValue { name += "[\(index)]" } else { name += (name.isEmpty ? "" : ".") + key.stringValue }
+            }
+            return name.isEmpty ? "line" : "field \"\(name)\""
         }
         switch error {
         case .dataCorrupted(let context):
@@ -56,6 +59,7 @@ struct JSONLineDecoder {
         case .keyNotFound(let key, _):
             return "missing field \"\(key.stringValue)\""
         case .typeMismatch(let type, let context):
+            if context.codingPath.isEmpty { return "expected a JSON object per line" }
             return "\(path(context)): expected \(Self.typeName(type))"
         case .valueNotFound(let type, let context):
             return "\(path(context)): expected \(Self.typeName(type)), found null"

@@ -41,8 +41,10 @@ struct KBLine: Decodable {
             for language in perLanguage.allKeys {
                 if let one = try? perLanguage.decode(String.self, forKey: language) {
                     names[language.stringValue] = [one]
+                } else if let list = try? perLanguage.decode([String].self, forKey: language) {
+                    names[language.stringValue] = list
                 } else {
-                    names[language.stringValue] = try perLanguage.decode([String].self, forKey: language)
+                    throw LineRejection(message: "field \"names.\(language.stringValue)\": expected a string or an array of strings")
                 }
             }
         }
