@@ -78,4 +78,25 @@ final class ImportSpeedTests: XCTestCase {
         XCTAssertEqual(streamed, counts.names * 6)
         XCTAssertGreaterThan(hits, 0)
     }
+
+    func testHMMSaveLoadSpeed() throws {
+        try requireBench()
+        let folder = try TemporaryFolder()
+        let store = try TrellisStore(path: folder.path("hmm.sqlite"))
+        let hidden = 256, vocabulary = 49_152
+        let model = try store.createHMMModel(name: "bench", tokenizerFingerprint: "t", modelFingerprint: "m",
+                                             hiddenStates: hidden, vocabularySize: vocabulary)
+        var random = SeededGenerator(seed: 3)
+        let emission = (0..<hidden * vocabulary).map { _ in Float.random(in: 0..<1, using: &random) }
+        let tensor = HMMTensor(kind: HMMTensor.emission, rows: hidden, columns: vocabulary, values: emission)
+        let saveSeconds = try seconds { try store.saveHMMTensors([tensor], model: model.id, checkpoint: (1, -1)) }
+        var loaded: HMMTensor?
+        let loadSeconds = try seconds { loaded = try store.loadHMMTensor(kind: HMMTensor.emission, model: model.id) }
+        let megabytes = Double(emission.count * 4) / 1_048_576
+        print("""
+            [store bench] HMM emission \(hidden)x\(vocabulary) (\(Int(megabytes)) MiB): save \(String(format: "%.2f", saveSeconds)) s \
+            (\(Int(megabytes / saveSeconds)) MiB/s), load \(String(format: "%.2f", loadSeconds)) s (\(Int(megabytes / loadSeconds)) MiB/s)
+            """)
+        XCTAssertEqual(loaded?.values, emission)
+    }
 }
