@@ -1,1 +1,0 @@
-// TrellisStore: placeholder until its first real file lands.
