@@ -12,7 +12,8 @@ struct TokenByteTable: Sendable {
     private let mask: Int
 
     /// `tokenBytes[t]` are the bytes of token t; only tokens with `indexed[t]` are findable by
-    /// `lookup`. When two indexed tokens have the same bytes, the lower id wins.
+    /// `lookup`. When two indexed tokens have the same bytes, the higher id wins (as in
+    /// llama.cpp's `token_to_id`, filled in id order).
     init(tokenBytes: [[UInt8]], indexed: [Bool]) {
         var blob: [UInt8] = []
         blob.reserveCapacity(tokenBytes.reduce(0) { $0 + $1.count })
@@ -31,13 +32,10 @@ struct TokenByteTable: Sendable {
             for t in tokenBytes.indices where indexed[t] {
                 let piece = UnsafeBufferPointer(rebasing: all[Int(offsets[t])..<Int(offsets[t + 1])])
                 var slot = Int(truncatingIfNeeded: FNV1a.hash(piece)) & mask
-                var duplicate = false
-                while slots[slot] >= 0 {
-                    let other = Int(slots[slot])
-                    if Self.equal(all, offsets, other, piece) { duplicate = true; break }
+                while slots[slot] >= 0 && !Self.equal(all, offsets, Int(slots[slot]), piece) {
                     slot = (slot + 1) & mask
                 }
-                if !duplicate { slots[slot] = Int32(t) }
+                slots[slot] = Int32(t)
             }
         }
         self.bytes = blob
