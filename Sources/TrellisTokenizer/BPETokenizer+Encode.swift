@@ -25,21 +25,22 @@ extension BPETokenizer {
     func encode(utf8 bytes: UnsafeBufferPointer<UInt8>, parseSpecial: Bool) -> [TokenID] {
         var out: [TokenID] = []
         out.reserveCapacity(bytes.count / 3 + 4)
-        let scratch = TextScratch()
+        var scratch = TextScratch()
         for fragment in specials.fragments(bytes, parseSpecial: parseSpecial) {
             switch fragment {
             case .token(let id):
                 out.append(id)
             case .text(let range):
-                encodeText(UnsafeBufferPointer(rebasing: bytes[range]), scratch: scratch, into: &out)
+                encodeText(UnsafeBufferPointer(rebasing: bytes[range]), scratch: &scratch, into: &out)
             }
         }
         return out
     }
 
     /// Per-call buffers for one text fragment: its scalars, their classes and byte offsets, the
-    /// piece ends, and the merger's scratch. Reused across fragments.
-    final class TextScratch {
+    /// piece ends, and the merger's scratch. Reused across fragments; a struct passed `inout`
+    /// so that appends pay no dynamic exclusivity check.
+    struct TextScratch {
         var scalars: [UInt32] = []
         var classes: [UInt8] = []
         /// Byte offset of each scalar, plus the fragment length at the end.
@@ -49,7 +50,7 @@ extension BPETokenizer {
     }
 
     /// Pre-tokenizes one fragment without special tokens and appends the ids of its words.
-    private func encodeText(_ text: UnsafeBufferPointer<UInt8>, scratch: TextScratch, into out: inout [TokenID]) {
+    private func encodeText(_ text: UnsafeBufferPointer<UInt8>, scratch: inout TextScratch, into out: inout [TokenID]) {
         let n = text.count
         scratch.scalars.removeAll(keepingCapacity: true)
         scratch.classes.removeAll(keepingCapacity: true)

@@ -220,3 +220,17 @@ public final class BPETokenizer: TextTokenizer {
         Array(Set([eosTokenID, endOfTurnTokenID].compactMap { $0 })).sorted()
     }
 }
+
+extension BPETokenizer {
+    /// The text of `tokens` (control tokens contribute nothing; invalid or incomplete UTF-8
+    /// becomes U+FFFD). Same result as `TextTokenizer.decode`, without a copy per token.
+    public func decode(_ tokens: some Sequence<TokenID>) -> String {
+        var bytes: [UInt8] = []
+        decoded.bytes.withUnsafeBufferPointer { all in
+            for token in tokens where token >= 0 && Int(token) < vocabularySize {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: all[decoded.range(of: Int(token))]))
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -160,3 +160,14 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
+
+extension BPETinyVocabularyTests {
+    /// The concrete `decode` and the protocol's default agree, control tokens and out-of-range ids included.
+    func testConcreteDecodeMatchesProtocolDecode() throws {
+        let t = try TinyVocabulary(specials: [("<s>", .control), ("<tag>", .userDefined)], merges: [("a", "b")]).make()
+        let generic: any TextTokenizer = t
+        let ids = t.encode("ab<tag>é😀 x", parseSpecial: true) + [0, -1, 99_999] + Array(t.encode("😀").prefix(2))
+        XCTAssertEqual(t.decode(ids), generic.decode(ids))
+        XCTAssertEqual(t.decode(ids), "ab<tag>é😀 x\u{FFFD}")
+    }
+}

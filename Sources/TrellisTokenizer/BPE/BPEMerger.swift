@@ -22,9 +22,8 @@ struct BPEMerger: Sendable {
         private(set) var length = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
         private(set) var prev = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
         private(set) var next = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
-        /// Binary min-heap of (rank << 32 | left position); `heapCount` entries are live.
+        /// Binary min-heap of (rank << 32 | left position).
         private(set) var heap = UnsafeMutablePointer<UInt64>.allocate(capacity: 1)
-        var heapCount = 0
 
         init() {}
 
@@ -45,40 +44,45 @@ struct BPEMerger: Sendable {
             heap = .allocate(capacity: 3 * size)
             capacity = size
         }
+    }
 
-        @inline(__always)
-        func push(_ value: UInt64) {
-            var i = heapCount
-            heapCount += 1
-            while i > 0 {
-                let parent = (i - 1) >> 1
-                if heap[parent] <= value { break }
-                heap[i] = heap[parent]
-                i = parent
-            }
-            heap[i] = value
-        }
+    // The heap count lives in a local of `merge`, not in `Scratch`: mutating a class property in
+    // the hot loop would pay Swift's dynamic exclusivity check on every push and pop.
 
-        @inline(__always)
-        func pop() -> UInt64? {
-            guard heapCount > 0 else { return nil }
-            heapCount -= 1
-            let top = heap[0]
-            let last = heap[heapCount]
-            let n = heapCount
-            if n == 0 { return top }
-            var i = 0
-            while true {
-                var child = 2 * i + 1
-                if child >= n { break }
-                if child + 1 < n && heap[child + 1] < heap[child] { child += 1 }
-                if heap[child] >= last { break }
-                heap[i] = heap[child]
-                i = child
-            }
-            heap[i] = last
-            return top
+    /// Pushes onto the binary min-heap `heap[0..<count]`.
+    @inline(__always)
+    static func push(_ value: UInt64, _ heap: UnsafeMutablePointer<UInt64>, _ count: inout Int) {
+        var i = count
+        count += 1
+        while i > 0 {
+            let parent = (i - 1) >> 1
+            if heap[parent] <= value { break }
+            heap[i] = heap[parent]
+            i = parent
         }
+        heap[i] = value
+    }
+
+    /// Pops the minimum of the binary min-heap `heap[0..<count]`.
+    @inline(__always)
+    static func pop(_ heap: UnsafeMutablePointer<UInt64>, _ count: inout Int) -> UInt64? {
+        guard count > 0 else { return nil }
+        count -= 1
+        let top = heap[0]
+        let last = heap[count]
+        let n = count
+        if n == 0 { return top }
+        var i = 0
+        while true {
+            var child = 2 * i + 1
+            if child >= n { break }
+            if child + 1 < n && heap[child + 1] < heap[child] { child += 1 }
+            if heap[child] >= last { break }
+            heap[i] = heap[child]
+            i = child
+        }
+        heap[i] = last
+        return top
     }
 
     /// Appends the final symbols of `word` (virtual ones included) to `out`, in order.
@@ -87,8 +91,9 @@ struct BPEMerger: Sendable {
         if n == 0 { return }
         if n == 1 { out.append(byteSymbols[Int(word[0])]); return }
         scratch.reserve(n)
-        scratch.heapCount = 0
         let symbol = scratch.symbol, length = scratch.length, prev = scratch.prev, next = scratch.next
+        let heap = scratch.heap
+        var heapCount = 0
         byteSymbols.withUnsafeBufferPointer { byteSymbols in
             for p in 0..<n {
                 symbol[p] = byteSymbols[Int(word[p])]
@@ -99,9 +104,9 @@ struct BPEMerger: Sendable {
         }
         for p in 0..<(n - 1) {
             let rank = merges.lookup(symbol[p], symbol[p + 1]).rank
-            if rank != MergeTable.noRank { scratch.push(UInt64(rank) << 32 | UInt64(p)) }
+            if rank != MergeTable.noRank { Self.push(UInt64(rank) << 32 | UInt64(p), heap, &heapCount) }
         }
-        while let top = scratch.pop() {
+        while let top = Self.pop(heap, &heapCount) {
             let rank = UInt32(top >> 32), left = Int(top & 0xFFFF_FFFF)
             guard length[left] > 0 else { continue }
             let right = Int(next[left])
@@ -119,11 +124,11 @@ struct BPEMerger: Sendable {
             let before = prev[left]
             if before >= 0 {
                 let r = merges.lookup(symbol[Int(before)], symbol[left]).rank
-                if r != MergeTable.noRank { scratch.push(UInt64(r) << 32 | UInt64(before)) }
+                if r != MergeTable.noRank { Self.push(UInt64(r) << 32 | UInt64(before), heap, &heapCount) }
             }
             if after >= 0 {
                 let r = merges.lookup(symbol[left], symbol[Int(after)]).rank
-                if r != MergeTable.noRank { scratch.push(UInt64(r) << 32 | UInt64(left)) }
+                if r != MergeTable.noRank { Self.push(UInt64(r) << 32 | UInt64(left), heap, &heapCount) }
             }
         }
         var p = 0

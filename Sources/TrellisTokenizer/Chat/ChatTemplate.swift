@@ -31,6 +31,7 @@ public struct ChatMessage: Sendable, Equatable {
 /// The rendered text contains special-token strings: encode it with `parseSpecial: true`.
 /// O(total text length).
 public struct ChatTemplate: Sendable, Equatable {
+    /// Which family the template belongs to, with what the rendering needs from it.
     public enum Style: Sendable, Equatable {
         case chatML(defaultSystemMessage: String?)
         case llama3(bosText: String)
