@@ -1,4 +1,5 @@
 @testable import TrellisTokenizer
+import Foundation
 import TrellisCore
 import XCTest
 
@@ -169,5 +170,19 @@ extension BPETinyVocabularyTests {
         let ids = t.encode("ab<tag>é😀 x", parseSpecial: true) + [0, -1, 99_999] + Array(t.encode("😀").prefix(2))
         XCTAssertEqual(t.decode(ids), generic.decode(ids))
         XCTAssertEqual(t.decode(ids), "ab<tag>é😀 x\u{FFFD}")
+    }
+}
+
+extension BPETinyVocabularyTests {
+    /// One 200 000-byte word (a single pre-token): the heap loop handles it in milliseconds,
+    /// where rescanning all pairs after each merge would take on the order of 10^10 steps.
+    func testLongWordIsNotQuadratic() throws {
+        let t = try TinyVocabulary(merges: [("a", "a"), ("aa", "aa"), ("aaaa", "aaaa")]).make()
+        let word = String(repeating: "a", count: 200_000)
+        let start = DispatchTime.now().uptimeNanoseconds
+        let ids = t.encode(word)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        XCTAssertEqual(ids, [TokenID](repeating: t.id("aaaaaaaa"), count: 25_000))
+        XCTAssertLessThan(seconds, 2, "merge loop too slow on a long word")
     }
 }
