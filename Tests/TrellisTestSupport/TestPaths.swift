@@ -14,9 +14,16 @@ public enum TestPaths {
         return FileManager.default.fileExists(atPath: path) ? path : nil
     }
 
-    /// `../shared/reference/NAME` beside the package, if present.
+    /// `shared/reference/NAME` in the nearest ancestor of the package that has it (`../shared`
+    /// beside the main checkout, `../../shared` beside a worktree under `wt/`), if present.
     public static func reference(_ name: String) -> String? {
-        let path = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/reference/\(name)").path
-        return FileManager.default.fileExists(atPath: path) ? path : nil
+        var dir = packageRoot.deletingLastPathComponent()
+        while true {
+            let path = dir.appendingPathComponent("shared/reference/\(name)").path
+            if FileManager.default.fileExists(atPath: path) { return path }
+            let parent = dir.deletingLastPathComponent()
+            if parent.path == dir.path { return nil }
+            dir = parent
+        }
     }
 }
