@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "TrellisAutomataTests", dependencies: ["TrellisAutomata", "TrellisTestSupport"]),
         .testTarget(name: "TrellisHMMTests", dependencies: ["TrellisHMM", "TrellisTestSupport"]),
         .testTarget(name: "TrellisStoreTests", dependencies: ["TrellisStore", "TrellisTestSupport"]),
-        .testTarget(name: "TrellisDecodingTests", dependencies: ["TrellisDecoding", "TrellisTestSupport"]),
+        .testTarget(name: "TrellisDecodingTests", dependencies: ["TrellisDecoding", "TrellisTrie", "TrellisTestSupport"]),
         .testTarget(name: "TrellisLinkingTests", dependencies: ["TrellisLinking", "TrellisTestSupport"]),
         .testTarget(name: "TrellisSearchTests", dependencies: ["TrellisSearch", "TrellisTestSupport"]),
         .testTarget(name: "TrellisControlTests", dependencies: ["TrellisControl", "TrellisTestSupport"]),
