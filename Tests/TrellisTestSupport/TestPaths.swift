@@ -14,9 +14,15 @@ public enum TestPaths {
         return FileManager.default.fileExists(atPath: path) ? path : nil
     }
 
-    /// `../shared/reference/NAME` beside the package, if present.
+    /// `shared/reference/NAME` beside the package or beside one of its ancestors (a worktree
+    /// lives deeper than the main checkout), if present.
     public static func reference(_ name: String) -> String? {
-        let path = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/reference/\(name)").path
-        return FileManager.default.fileExists(atPath: path) ? path : nil
+        var dir = packageRoot.deletingLastPathComponent()
+        for _ in 0..<3 {
+            let path = dir.appendingPathComponent("shared/reference/\(name)").path
+            if FileManager.default.fileExists(atPath: path) { return path }
+            dir = dir.deletingLastPathComponent()
+        }
+        return nil
     }
 }
