@@ -1,21 +1,19 @@
-import Dispatch
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
 
-/// Splits a range of independent work items into one contiguous chunk per core and runs the
-/// chunks concurrently (the caller's thread takes part). Items must not write shared state.
-///
-/// Overhead is a few microseconds per call, so callers pass a `grain` below which the work
-/// runs inline on the calling thread.
-struct ParallelLoop: Sendable {
-    let workers: Int
+/// Splits a range of independent work items into one contiguous chunk per thread of a
+/// `WorkerPool` and runs the chunks concurrently (the caller's thread takes part). Items must
+/// not write shared state. Small ranges (below `grain` items per thread) run inline.
+struct ParallelLoop: @unchecked Sendable {
+    let pool: WorkerPool
+    var workers: Int { pool.width }
 
     init(workers: Int? = nil) {
         let cores = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        self.workers = max(1, min(workers ?? cores, 64))
+        pool = WorkerPool(width: max(1, min(workers ?? cores, 64)))
     }
 
     /// Calls `body` on disjoint subranges covering 0..<count.
@@ -26,25 +24,9 @@ struct ParallelLoop: Sendable {
             body(0..<count)
             return
         }
-        withoutActuallyEscaping(body) { body in
-            let box = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                let lo = count * c / chunks, hi = count * (c + 1) / chunks
-                if lo < hi { box.value(lo..<hi) }
-            }
-        }
-    }
-
-    /// Calls `body` on every index 0..<count, items shared out dynamically (for uneven items).
-    func forEach(_ count: Int, _ body: (Int) -> Void) {
-        guard count > 0 else { return }
-        if workers == 1 || count == 1 {
-            for i in 0..<count { body(i) }
-            return
-        }
-        withoutActuallyEscaping(body) { body in
-            let box = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: count) { i in box.value(i) }
+        pool.run(parts: chunks) { c in
+            let lo = count * c / chunks, hi = count * (c + 1) / chunks
+            if lo < hi { body(lo..<hi) }
         }
     }
 }

@@ -80,6 +80,33 @@ final class LinearWeight {
                     1, x, Int32(columns), w, Int32(columns), 0, y, Int32(rows))
     }
 
+    /// Applies two or three matrices that read the same input (q/k/v, gate/up) in one parallel
+    /// section over their rows together, so short decode steps pay one dispatch, not three.
+    static func apply(_ parts: (LinearWeight, UnsafeMutablePointer<Float>),
+                      _ more: (LinearWeight, UnsafeMutablePointer<Float>),
+                      _ last: (LinearWeight, UnsafeMutablePointer<Float>)? = nil,
+                      input x: UnsafePointer<Float>, count n: Int, loop: ParallelLoop) {
+        let all = [parts, more] + (last.map { [$0] } ?? [])
+        guard n < denseRowThreshold, all.allSatisfy({ $0.0.kernel != nil && $0.0.columns == parts.0.columns }) else {
+            for (w, y) in all { w.apply(x, count: n, into: y, loop: loop) }
+            return
+        }
+        let total = all.reduce(0) { $0 + $1.0.rows }
+        let box = UncheckedSendable((all, x))
+        loop.forEachChunk(total, grain: 32) { range in
+            let (all, x) = box.value
+            var base = 0
+            for (w, y) in all {
+                let lo = max(range.lowerBound - base, 0), hi = min(range.upperBound - base, w.rows)
+                if lo < hi {
+                    w.kernel!.multiply(weights: w.quantized, rowBytes: w.rowBytes, rowRange: lo..<hi,
+                                       columns: w.columns, x: x, count: n, y: y, yStride: w.rows)
+                }
+                base += w.rows
+            }
+        }
+    }
+
     /// Plain twin of `apply` for tests: dequantize each row, scalar dot products in Double.
     func applyReference(_ x: UnsafePointer<Float>, count n: Int, into y: UnsafeMutablePointer<Float>) {
         let row = UnsafeMutablePointer<Float>.allocate(capacity: columns)
