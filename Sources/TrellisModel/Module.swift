@@ -1,1 +1,0 @@
-// TrellisModel: placeholder until its first real file lands.

@@ -1,0 +1,93 @@
+/// A float buffer that only grows: the forward pass asks for at least n floats each call and
+/// gets the same memory back unless n exceeds what it had, so steady decoding allocates nothing.
+final class FloatScratch {
+    private(set) var pointer: UnsafeMutablePointer<Float>
+    private(set) var capacity: Int
+
+    init() {
+        capacity = 16
+        pointer = .allocate(capacity: capacity)
+        pointer.initialize(repeating: 0, count: capacity)
+    }
+
+    deinit { pointer.deallocate() }
+
+    @discardableResult
+    func reserve(_ n: Int) -> UnsafeMutablePointer<Float> {
+        if n > capacity {
+            pointer.deallocate()
+            capacity = max(n, capacity + capacity / 2)
+            pointer = .allocate(capacity: capacity)
+            pointer.initialize(repeating: 0, count: capacity)
+        }
+        return pointer
+    }
+}
+
+/// Activation buffers of one batched forward pass, for N new token rows in total.
+/// Shapes are row-major; each holds at least the floats noted.
+final class ForwardScratch {
+    let residual = FloatScratch()      // x      [N × hidden]
+    let normed = FloatScratch()        // h      [N × hidden]  (also the projection outputs)
+    let query = FloatScratch()         // q      [N × heads·headDim]
+    let key = FloatScratch()           // k      [N × kvHeads·headDim]
+    let value = FloatScratch()         // v      [N × kvHeads·headDim]
+    let attention = FloatScratch()     // o      [N × heads·headDim]
+    let gate = FloatScratch()          // g      [N × ffn]
+    let up = FloatScratch()            // u      [N × ffn]
+    let lastHidden = FloatScratch()    //        [requests × hidden]
+    let scores = FloatScratch()        // decode attention: [workers × longest sequence]
+    let tileScores = FloatScratch()    // prefill attention: [tile × longest sequence]
+    let gatheredKeys = FloatScratch()  //        [longest sequence × headDim]
+    let gatheredValues = FloatScratch()
+
+    func reserve(rows n: Int, requests: Int, config c: ModelConfig) {
+        residual.reserve(n * c.hidden)
+        normed.reserve(n * c.hidden)
+        query.reserve(n * c.queryWidth)
+        key.reserve(n * c.kvWidth)
+        value.reserve(n * c.kvWidth)
+        attention.reserve(n * c.queryWidth)
+        gate.reserve(n * c.ffn)
+        up.reserve(n * c.ffn)
+        lastHidden.reserve(requests * c.hidden)
+    }
+}
+
+/// Where each request's rows and positions lie in one `extend` call. Arrays are reused.
+final class ExtendPlan {
+    /// Per request: first row in the activation matrix, new-token count, first new position,
+    /// first entry in `pageTable`.
+    var rowStart: [Int] = []
+    var count: [Int] = []
+    var startPosition: [Int] = []
+    var pageTableStart: [Int] = []
+    /// Base pointers of every request's pages, concatenated in request order.
+    var pageTable: [UnsafeMutablePointer<Float>] = []
+    /// Per row: its request and absolute position.
+    var rowRequest: [Int] = []
+    var rowPosition: [Int] = []
+    /// (request · heads + head) for requests attended head by head with dot products.
+    var headItems: [Int] = []
+    /// Requests attended with sgemm over query tiles (long appends such as prefill).
+    var tiledRequests: [Int] = []
+    var rows = 0
+    /// Longest sequence after this call among head-by-head / tiled requests.
+    var longestHeadItem = 0
+    var longestTiled = 0
+
+    func reset() {
+        rowStart.removeAll(keepingCapacity: true)
+        count.removeAll(keepingCapacity: true)
+        startPosition.removeAll(keepingCapacity: true)
+        pageTableStart.removeAll(keepingCapacity: true)
+        pageTable.removeAll(keepingCapacity: true)
+        rowRequest.removeAll(keepingCapacity: true)
+        rowPosition.removeAll(keepingCapacity: true)
+        headItems.removeAll(keepingCapacity: true)
+        tiledRequests.removeAll(keepingCapacity: true)
+        rows = 0
+        longestHeadItem = 0
+        longestTiled = 0
+    }
+}

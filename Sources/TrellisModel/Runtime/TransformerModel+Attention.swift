@@ -1,0 +1,114 @@
+import COpenBLAS
+
+extension TransformerModel {
+    /// Requests appending at least this many tokens attend with `sgemm` over query tiles;
+    /// shorter appends (decode, beam steps) take per-head dot products over cache pages.
+    static let tiledAttentionRows = 16
+    /// Query rows per tile of the sgemm path (bounds the score tile to tile × length floats).
+    static let attentionTile = 128
+
+    /// Causal grouped-query attention of every plan row over its sequence's cache at layer l,
+    /// writing o [N × heads·headDim]. The rows' own keys and values are already cached.
+    func attend(layer l: Int) {
+        if !plan.headItems.isEmpty { attendHeadByHead(layer: l) }
+        for r in plan.tiledRequests { attendTiled(request: r, layer: l) }
+    }
+
+    /// Dot-product attention, one (request, head) item at a time, items split over workers.
+    /// O(new · length · headDim) per item.
+    private func attendHeadByHead(layer l: Int) {
+        let c = config
+        let stride = plan.longestHeadItem
+        let scoresBase = UncheckedSendable(scratch.scores.reserve(stride * loop.workers))
+        let q = scratch.query.pointer, out = scratch.attention.pointer
+        let pageSize = cache.pageSize, hd = c.headDim
+        let scale = 1 / Float(hd).squareRoot()
+        let plan = self.plan, cache = self.cache
+        let items = plan.headItems.count
+        let chunks = min(loop.workers, items)
+        loop.forEachChunk(chunks) { chunkRange in
+            for chunk in chunkRange {
+                let scores = scoresBase.value + chunk * stride
+                for item in (items * chunk / chunks)..<(items * (chunk + 1) / chunks) {
+                    let r = plan.headItems[item] / c.heads, head = plan.headItems[item] % c.heads
+                    let group = head / c.groupSize
+                    let tableStart = plan.pageTableStart[r]
+                    for i in 0..<plan.count[r] {
+                        let t = plan.rowStart[r] + i
+                        let length = plan.startPosition[r] + i + 1
+                        let qv = q + t * c.queryWidth + head * hd
+                        var p = 0
+                        while p < length {
+                            let page = plan.pageTable[tableStart + p / pageSize]
+                            let keys = cache.keys(page, layer: l, head: group)
+                            for j in 0..<min(pageSize, length - p) {
+                                scores[p + j] = dot(qv, keys + j * hd, hd) * scale
+                            }
+                            p += pageSize
+                        }
+                        softmaxInPlace(scores, length)
+                        let o = out + t * c.queryWidth + head * hd
+                        o.update(repeating: 0, count: hd)
+                        p = 0
+                        while p < length {
+                            let page = plan.pageTable[tableStart + p / pageSize]
+                            let values = cache.values(page, layer: l, head: group)
+                            for j in 0..<min(pageSize, length - p) {
+                                addScaled(o, scores[p + j], values + j * hd, hd)
+                            }
+                            p += pageSize
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Attention for a long append: per KV head, gather its keys and values contiguous, then per
+    /// query head and tile of query rows, scores = Q·Kᵀ (sgemm), causal softmax, O = P·V (sgemm).
+    /// Keys beyond a tile's last position are never touched.
+    private func attendTiled(request r: Int, layer l: Int) {
+        let c = config, hd = c.headDim
+        let count = plan.count[r], start = plan.startPosition[r], length = start + count
+        let tableStart = plan.pageTableStart[r]
+        let pageSize = cache.pageSize
+        let keys = scratch.gatheredKeys.reserve(length * hd)
+        let values = scratch.gatheredValues.reserve(length * hd)
+        let tile = min(Self.attentionTile, count)
+        let scores = scratch.tileScores.reserve(tile * length)
+        let q = scratch.query.pointer + plan.rowStart[r] * c.queryWidth
+        let out = scratch.attention.pointer + plan.rowStart[r] * c.queryWidth
+        let scale = 1 / Float(hd).squareRoot()
+        for group in 0..<c.kvHeads {
+            var p = 0
+            while p < length {
+                let page = plan.pageTable[tableStart + p / pageSize]
+                let n = min(pageSize, length - p)
+                (keys + p * hd).update(from: cache.keys(page, layer: l, head: group), count: n * hd)
+                (values + p * hd).update(from: cache.values(page, layer: l, head: group), count: n * hd)
+                p += pageSize
+            }
+            for head in group * c.groupSize..<(group + 1) * c.groupSize {
+                var i0 = 0
+                while i0 < count {
+                    let rows = min(tile, count - i0)
+                    let span = start + i0 + rows   // keys visible to the tile's last row
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(span), Int32(hd),
+                                scale, q + i0 * c.queryWidth + head * hd, Int32(c.queryWidth),
+                                keys, Int32(hd), 0, scores, Int32(span))
+                    let tileScores = UncheckedSendable(scores)
+                    forEachRow(rows) { i in
+                        let row = tileScores.value + i * span
+                        let visible = start + i0 + i + 1
+                        softmaxInPlace(row, visible)
+                        if visible < span { (row + visible).update(repeating: 0, count: span - visible) }
+                    }
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(hd), Int32(span),
+                                1, scores, Int32(span), values, Int32(hd), 0,
+                                out + i0 * c.queryWidth + head * hd, Int32(c.queryWidth))
+                    i0 += rows
+                }
+            }
+        }
+    }
+}

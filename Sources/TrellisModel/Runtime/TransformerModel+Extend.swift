@@ -1,0 +1,159 @@
+import TrellisCore
+
+extension TransformerModel {
+    /// Appends each request's tokens to its sequence in one batched pass and writes the logits
+    /// after each request's last token into row i of `logits` (resized to `requests.count`).
+    ///
+    /// Everything is checked before any cache changes: unknown or repeated sequences, empty
+    /// requests, tokens outside the vocabulary and overlong sequences raise `TrellisError`.
+    public func extend(_ requests: [SequenceExtension], logits: LogitMatrix) throws {
+        try validate(requests, logits: logits)
+        logits.resize(rows: requests.count)
+        guard !requests.isEmpty else { return }
+        makePlan(requests)
+        let c = config
+        let n = plan.rows
+        scratch.reserve(rows: n, requests: requests.count, config: c)
+        rope.reserve(positions: plan.rowPosition.max()! + 1)
+
+        // x[t] = embedding row of token t.
+        let x = scratch.residual.pointer
+        var t = 0
+        for request in requests {
+            for token in request.tokens {
+                weights.tokenEmbedding.dequantizeRow(Int(token), into: x + t * c.hidden)
+                t += 1
+            }
+        }
+        for l in 0..<c.layers { layerForward(l) }
+
+        // Final norm of each request's last row, then the output head into the logit rows.
+        let last = scratch.lastHidden.pointer
+        for r in 0..<requests.count {
+            let row = plan.rowStart[r] + plan.count[r] - 1
+            rmsNorm(x + row * c.hidden, weight: weights.outputNorm, epsilon: c.rmsEpsilon,
+                    into: last + r * c.hidden, count: c.hidden)
+        }
+        weights.output.apply(last, count: requests.count, into: logits.buffer.baseAddress!, loop: loop)
+    }
+
+    private func validate(_ requests: [SequenceExtension], logits: LogitMatrix) throws {
+        guard logits.width == vocabularySize else {
+            throw TrellisError.invalidArgument(
+                "logit matrix width \(logits.width) differs from the vocabulary size \(vocabularySize)")
+        }
+        var seen = Set<Int>()
+        for request in requests {
+            let id = request.sequence.rawValue
+            guard let length = cache.length(of: request.sequence) else { throw TrellisError.sequenceUnknown(id) }
+            guard seen.insert(id).inserted else {
+                throw TrellisError.invalidArgument("sequence \(request.sequence) appears twice in one extend")
+            }
+            guard !request.tokens.isEmpty else {
+                throw TrellisError.invalidArgument("request for \(request.sequence) carries no tokens")
+            }
+            if let bad = request.tokens.first(where: { $0 < 0 || Int($0) >= vocabularySize }) {
+                throw TrellisError.invalidArgument("token \(bad) is outside the vocabulary of \(vocabularySize)")
+            }
+            let newLength = length + request.tokens.count
+            guard newLength <= contextLength else {
+                throw TrellisError.limitExceeded(what: "length of \(request.sequence)", limit: contextLength, got: newLength)
+            }
+        }
+    }
+
+    /// Grows the caches and records where every request's rows and pages are.
+    private func makePlan(_ requests: [SequenceExtension]) {
+        plan.reset()
+        for (r, request) in requests.enumerated() {
+            let count = request.tokens.count
+            let start = cache.append(request.sequence, count: count)
+            plan.rowStart.append(plan.rows)
+            plan.count.append(count)
+            plan.startPosition.append(start)
+            plan.pageTableStart.append(plan.pageTable.count)
+            cache.appendPageTable(of: request.sequence, to: &plan.pageTable)
+            for i in 0..<count {
+                plan.rowRequest.append(r)
+                plan.rowPosition.append(start + i)
+            }
+            plan.rows += count
+            if count >= Self.tiledAttentionRows {
+                plan.tiledRequests.append(r)
+                plan.longestTiled = max(plan.longestTiled, start + count)
+            } else {
+                for h in 0..<config.heads { plan.headItems.append(r * config.heads + h) }
+                plan.longestHeadItem = max(plan.longestHeadItem, start + count)
+            }
+        }
+    }
+
+    /// One transformer block over all rows of the plan, updating the residual stream in place.
+    private func layerForward(_ l: Int) {
+        let c = config
+        let w = weights.layers[l]
+        let n = plan.rows
+        let x = scratch.residual.pointer, h = scratch.normed.pointer
+        let q = scratch.query.pointer, k = scratch.key.pointer, v = scratch.value.pointer
+
+        // Attention: h = norm(x); q, k, v = h·Wᵀ (+ b); rotate q, k; cache k, v; attend.
+        forEachRow(n) { t in
+            rmsNorm(x + t * c.hidden, weight: w.attentionNorm, epsilon: c.rmsEpsilon,
+                    into: h + t * c.hidden, count: c.hidden)
+        }
+        LinearWeight.apply((w.query, q), (w.key, k), (w.value, v), input: h, count: n, loop: loop)
+        if let qb = w.queryBias, let kb = w.keyBias, let vb = w.valueBias {
+            for t in 0..<n {
+                addInPlace(q + t * c.queryWidth, qb, c.queryWidth)
+                addInPlace(k + t * c.kvWidth, kb, c.kvWidth)
+                addInPlace(v + t * c.kvWidth, vb, c.kvWidth)
+            }
+        }
+        for t in 0..<n {
+            let position = plan.rowPosition[t]
+            rope.apply(q + t * c.queryWidth, heads: c.heads, headDim: c.headDim, position: position)
+            rope.apply(k + t * c.kvWidth, heads: c.kvHeads, headDim: c.headDim, position: position)
+            storeKeyValue(row: t, layer: l)
+        }
+        attend(layer: l)
+        w.attentionOutput.apply(scratch.attention.pointer, count: n, into: h, loop: loop)
+        addInPlace(x, h, n * c.hidden)
+
+        // Feed-forward: x += W_down · (silu(W_gate·h) ⊙ W_up·h), h = norm(x).
+        forEachRow(n) { t in
+            rmsNorm(x + t * c.hidden, weight: w.ffnNorm, epsilon: c.rmsEpsilon,
+                    into: h + t * c.hidden, count: c.hidden)
+        }
+        let g = scratch.gate.pointer, u = scratch.up.pointer
+        LinearWeight.apply((w.gate, g), (w.up, u), input: h, count: n, loop: loop)
+        forEachRow(n) { t in siluMultiply(g + t * c.ffn, u + t * c.ffn, c.ffn) }
+        w.down.apply(g, count: n, into: h, loop: loop)
+        addInPlace(x, h, n * c.hidden)
+    }
+
+    /// Copies row t's rotated key and its value into the row's cache slot for layer l.
+    @inline(__always)
+    private func storeKeyValue(row t: Int, layer l: Int) {
+        let c = config
+        let r = plan.rowRequest[t], position = plan.rowPosition[t]
+        let page = plan.pageTable[plan.pageTableStart[r] + position / cache.pageSize]
+        let slot = (position % cache.pageSize) * c.headDim
+        let k = scratch.key.pointer + t * c.kvWidth, v = scratch.value.pointer + t * c.kvWidth
+        for head in 0..<c.kvHeads {
+            (cache.keys(page, layer: l, head: head) + slot).update(from: k + head * c.headDim, count: c.headDim)
+            (cache.values(page, layer: l, head: head) + slot).update(from: v + head * c.headDim, count: c.headDim)
+        }
+    }
+
+    /// Runs `body` for every row, in parallel when there are many.
+    @inline(__always)
+    func forEachRow(_ n: Int, _ body: (Int) -> Void) {
+        if n < 8 {
+            for t in 0..<n { body(t) }
+            return
+        }
+        loop.forEachChunk(n, grain: 4) { range in
+            for t in range { body(t) }
+        }
+    }
+}

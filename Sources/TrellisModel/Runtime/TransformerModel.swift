@@ -1,0 +1,100 @@
+import TrellisCore
+import TrellisGGUF
+
+/// Knobs of the runtime that do not change results beyond float rounding.
+public struct RuntimeOptions: Sendable {
+    /// Worker threads for matrix kernels and attention (nil: one per core).
+    public var threads: Int?
+    /// KV cache positions per page.
+    public var pageSize: Int
+    /// A context limit below the model's own (to bound cache memory), or nil.
+    public var contextLimit: Int?
+
+    public init(threads: Int? = nil, pageSize: Int = 32, contextLimit: Int? = nil) {
+        self.threads = threads
+        self.pageSize = pageSize
+        self.contextLimit = contextLimit
+    }
+}
+
+/// A Llama-family decoder-only transformer (Llama 2/3, SmolLM2, Qwen2) run from a memory-mapped
+/// GGUF file: RMSNorm, rotary position embedding as GGUF stores it, grouped-query attention,
+/// SwiGLU feed-forward, tied or separate output head (Touvron et al., "LLaMA", 2023).
+///
+/// It conforms to `NextTokenModel`: every sequence owns a paged float32 KV cache (see
+/// `PagedKVCache`; `fork` shares pages, O(pages)), and `extend` runs all requests' new tokens
+/// through one batched pass, N rows in total, so the weight products are matrix products.
+/// A pass costs O(N · parameters) for the projections plus O(Σ new·length · layers · width) for
+/// attention. Loading maps the file and reads the tensor table: no weights are converted until
+/// a product needs them. Not thread-safe: drive one instance from one task at a time.
+public final class TransformerModel: NextTokenModel {
+    public let config: ModelConfig
+    public let file: GGUFFile
+    public let options: RuntimeOptions
+    /// Longest sequence accepted: the model's context length, or the options' lower limit.
+    public let contextLength: Int
+    let weights: ModelWeights
+    let cache: PagedKVCache
+    let rope: RotaryEmbedding
+    let loop: ParallelLoop
+    let scratch = ForwardScratch()
+    let plan = ExtendPlan()
+
+    public var vocabularySize: Int { config.vocabularySize }
+
+    /// Opens and maps the GGUF file at `path`.
+    public convenience init(path: String, options: RuntimeOptions = RuntimeOptions()) throws {
+        try self.init(file: try GGUFFile(path: path), options: options)
+    }
+
+    public init(file: GGUFFile, options: RuntimeOptions = RuntimeOptions()) throws {
+        let config = try ModelConfig(file: file)
+        self.config = config
+        self.file = file
+        self.options = options
+        guard options.pageSize > 0 else { throw TrellisError.invalidArgument("page size must be positive") }
+        contextLength = min(config.contextLength, options.contextLimit ?? Int.max)
+        weights = try ModelWeights(file: file, config: config)
+        cache = PagedKVCache(layers: config.layers, kvHeads: config.kvHeads, headDim: config.headDim,
+                             pageSize: options.pageSize)
+        rope = RotaryEmbedding(style: config.ropeStyle, dims: config.ropeDims, base: config.ropeBase,
+                               factors: weights.ropeFrequencyFactors)
+        loop = ParallelLoop(workers: options.threads)
+    }
+
+    // MARK: NextTokenModel
+
+    public func makeSequence() throws -> SequenceID { cache.makeSequence() }
+
+    public func fork(_ parent: SequenceID) throws -> SequenceID { try cache.fork(parent) }
+
+    public func release(_ sequence: SequenceID) { cache.release(sequence) }
+
+    /// Tokens in `sequence` (0 for an unknown handle).
+    public func length(of sequence: SequenceID) -> Int { cache.length(of: sequence) ?? 0 }
+
+    // MARK: introspection
+
+    /// Threads the kernels use.
+    public var threadCount: Int { loop.workers }
+
+    /// Bytes of float32 weight copies made so far for matrix-matrix products.
+    public var denseWeightBytes: Int { weights.allMatrices.reduce(0) { $0 + $1.denseBytes } }
+
+    /// KV cache pages in use, pages allocated, and the bytes they hold.
+    public var cacheUsage: (pagesInUse: Int, pagesAllocated: Int, bytes: Int) {
+        (cache.pagesInUse, cache.pagesAllocated, cache.bytesAllocated)
+    }
+
+    /// Live sequences (made or forked, not yet released).
+    public var liveSequences: Int { cache.liveSequences }
+
+    /// Converts every weight matrix to its float32 copy now instead of at the first long
+    /// append, so that the first prefill's latency is not spent dequantizing.
+    public func prepareForLongAppends() {
+        for m in weights.allMatrices { _ = m.denseMatrix(loop) }
+    }
+
+    /// Whether the cache's reference counts agree with its sequences (for tests).
+    func cacheIsConsistent() -> Bool { cache.checkInvariants() }
+}

@@ -1,0 +1,217 @@
+import XCTest
+import TrellisCore
+import TrellisTestSupport
+@testable import TrellisModel
+
+/// Batched vs single-sequence, forked vs recomputed, one-pass vs token-by-token: the fast paths
+/// against their plain twins. Products may switch between quantized kernels (few rows) and
+/// float32 sgemm (many rows), so results agree to float rounding, within this:
+let pathTolerance: Float = 5e-4
+
+/// The checks, written once against any model and run on a tiny one and on the real one.
+struct ConsistencyChecks {
+    let model: TransformerModel
+    var rng: TinyRandom
+
+    init(model: TransformerModel, seed: UInt64) {
+        self.model = model
+        rng = TinyRandom(seed: seed)
+    }
+
+    mutating func tokens(_ n: Int) -> [TokenID] {
+        (0..<n).map { _ in TokenID(rng.next() % UInt64(model.vocabularySize)) }
+    }
+
+    /// Logits after `history` in a fresh sequence, computed in one pass.
+    func fresh(_ history: [TokenID]) throws -> [Float] { try model.logits(forPrompt: history) }
+
+    func extend(_ seq: SequenceID, _ tokens: [TokenID]) throws -> [Float] {
+        let out = LogitMatrix(rows: 1, width: model.vocabularySize)
+        try model.extend([SequenceExtension(sequence: seq, tokens: tokens)], logits: out)
+        return out.rowArray(0)
+    }
+
+    /// Prompts of the given lengths in one batched extend, then two batched decode steps,
+    /// each compared with the same sequence run alone.
+    mutating func batchedEqualsSeparate(lengths: [Int], file: StaticString = #filePath, line: UInt = #line) throws -> Float {
+        let prompts = lengths.map { tokens($0) }
+        let seqs = try prompts.map { _ in try model.makeSequence() }
+        defer { seqs.forEach(model.release) }
+        let out = LogitMatrix(rows: 0, width: model.vocabularySize)
+        var histories = prompts
+        var worst: Float = 0
+        var requests = zip(seqs, prompts).map { SequenceExtension(sequence: $0, tokens: $1) }
+        for _ in 0..<3 {
+            try model.extend(requests, logits: out)
+            XCTAssertEqual(out.rows, requests.count, file: file, line: line)
+            for (i, history) in histories.enumerated() {
+                let alone = try fresh(history)
+                let d = maxAbsDiff(out.rowArray(i), alone)
+                XCTAssertLessThan(d, pathTolerance, "batched row \(i) of \(lengths)", file: file, line: line)
+                worst = max(worst, d)
+            }
+            let next = tokens(requests.count)
+            for i in requests.indices {
+                requests[i].tokens = [next[i]]
+                histories[i].append(next[i])
+            }
+        }
+        return worst
+    }
+
+    /// A prefix crossing page boundaries, forked into children that append different tokens
+    /// (single and several), with the parent also appending into the shared partial page.
+    mutating func forkedEqualsRecomputed(prefixLength: Int, file: StaticString = #filePath, line: UInt = #line) throws -> Float {
+        let prefix = tokens(prefixLength)
+        let parent = try model.makeSequence()
+        _ = try extend(parent, prefix)
+        var worst: Float = 0
+        var children: [(SequenceID, [TokenID])] = []
+        for k in 0..<3 {
+            let child = try model.fork(parent)
+            XCTAssertEqual(model.length(of: child), prefixLength, file: file, line: line)
+            children.append((child, prefix))
+            _ = k
+        }
+        // Parent continues first: its copy-on-write must not leak into the children.
+        let parentMore = tokens(2)
+        let parentLogits = try extend(parent, parentMore)
+        worst = max(worst, maxAbsDiff(parentLogits, try fresh(prefix + parentMore)))
+        for (i, (child, history)) in children.enumerated() {
+            let more = tokens(i == 1 ? 5 : 1)
+            let logits = try extend(child, more)
+            let d = maxAbsDiff(logits, try fresh(history + more))
+            XCTAssertLessThan(d, pathTolerance, "child \(i) after fork at \(prefixLength)", file: file, line: line)
+            worst = max(worst, d)
+            // A grandchild forked from the child sees the child's tokens.
+            let grandchild = try model.fork(child)
+            let last = tokens(1)
+            let g = maxAbsDiff(try extend(grandchild, last), try fresh(history + more + last))
+            XCTAssertLessThan(g, pathTolerance, "grandchild of child \(i)", file: file, line: line)
+            worst = max(worst, g)
+            model.release(grandchild)
+        }
+        for (child, _) in children { model.release(child) }
+        model.release(parent)
+        XCTAssertTrue(model.cacheIsConsistent(), file: file, line: line)
+        XCTAssertEqual(model.cacheUsage.pagesInUse, 0, file: file, line: line)
+        return worst
+    }
+
+    /// One pass over a prompt equals appending it token by token, and equals chunked appends.
+    mutating func onePassEqualsIncremental(length: Int, file: StaticString = #filePath, line: UInt = #line) throws -> Float {
+        let prompt = tokens(length)
+        let whole = try fresh(prompt)
+        let seq = try model.makeSequence()
+        defer { model.release(seq) }
+        var last: [Float] = []
+        for t in prompt { last = try extend(seq, [t]) }
+        let d1 = maxAbsDiff(whole, last)
+        XCTAssertLessThan(d1, pathTolerance, "token by token, \(length) tokens", file: file, line: line)
+        let chunked = try model.makeSequence()
+        defer { model.release(chunked) }
+        var i = 0, size = 1
+        while i < prompt.count {
+            let end = min(prompt.count, i + size)
+            last = try extend(chunked, Array(prompt[i..<end]))
+            i = end
+            size = size * 3 + 1   // 1, 4, 13, 40: both attention paths, after a cached prefix
+        }
+        let d2 = maxAbsDiff(whole, last)
+        XCTAssertLessThan(d2, pathTolerance, "chunked appends, \(length) tokens", file: file, line: line)
+        return max(d1, d2)
+    }
+}
+
+final class TinyConsistencyTests: XCTestCase {
+    func tinyModel(pageSize: Int = 4) throws -> TransformerModel {
+        let path = try TinyTransformerGGUF.write(TinyTransformerSpec())
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        return try TransformerModel(path: path, options: RuntimeOptions(pageSize: pageSize))
+    }
+
+    func testBatchedEqualsSeparate() throws {
+        var checks = ConsistencyChecks(model: try tinyModel(), seed: 11)
+        _ = try checks.batchedEqualsSeparate(lengths: [1, 5, 17, 3, 30, 2])
+        _ = try checks.batchedEqualsSeparate(lengths: [1])
+        _ = try checks.batchedEqualsSeparate(lengths: Array(repeating: 1, count: 20))
+    }
+
+    func testForkedEqualsRecomputed() throws {
+        for pageSize in [1, 4, 16] {
+            var checks = ConsistencyChecks(model: try tinyModel(pageSize: pageSize), seed: 12)
+            for prefix in [1, 4, 7, 16, 21] { _ = try checks.forkedEqualsRecomputed(prefixLength: prefix) }
+        }
+    }
+
+    func testOnePassEqualsIncremental() throws {
+        var checks = ConsistencyChecks(model: try tinyModel(), seed: 13)
+        for length in [1, 2, 15, 16, 17, 60] { _ = try checks.onePassEqualsIncremental(length: length) }
+    }
+
+    /// Random interleavings of make / fork / extend (batched, mixed lengths) / release, every
+    /// result compared with a from-scratch recomputation and the cache's counts re-derived.
+    func testRandomCacheOperationsAgainstRecompute() throws {
+        for seed in UInt64(1)...6 {
+            let model = try tinyModel(pageSize: 3)
+            var rng = TinyRandom(seed: seed)
+            var live: [(SequenceID, [TokenID])] = []
+            let out = LogitMatrix(rows: 0, width: model.vocabularySize)
+            for step in 0..<40 {
+                let op = rng.next() % 10
+                if live.isEmpty || op < 2 {
+                    live.append((try model.makeSequence(), []))
+                } else if op < 4 {
+                    let i = Int(rng.next() % UInt64(live.count))
+                    live.append((try model.fork(live[i].0), live[i].1))
+                } else if op < 5 {
+                    let i = Int(rng.next() % UInt64(live.count))
+                    model.release(live.remove(at: i).0)
+                } else {
+                    // Extend a random subset of distinct sequences with 1-20 tokens each.
+                    let chosen = Array(Set((0..<1 + Int(rng.next() % 3)).map { _ in Int(rng.next() % UInt64(live.count)) }))
+                    var requests: [SequenceExtension] = []
+                    for i in chosen {
+                        let n = rng.next() % 4 == 0 ? 1 + Int(rng.next() % 20) : 1
+                        let room = model.contextLength - live[i].1.count
+                        guard room > 0 else { continue }
+                        let toks = (0..<min(n, room)).map { _ in TokenID(rng.next() % UInt64(model.vocabularySize)) }
+                        requests.append(SequenceExtension(sequence: live[i].0, tokens: toks))
+                        live[i].1 += toks
+                    }
+                    guard !requests.isEmpty else { continue }
+                    try model.extend(requests, logits: out)
+                    for (row, request) in requests.enumerated() {
+                        let history = live.first { $0.0 == request.sequence }!.1
+                        let d = maxAbsDiff(out.rowArray(row), try model.logits(forPrompt: history))
+                        XCTAssertLessThan(d, pathTolerance, "seed \(seed) step \(step) row \(row)")
+                    }
+                }
+                XCTAssertTrue(model.cacheIsConsistent(), "seed \(seed) step \(step)")
+                for (seq, history) in live { XCTAssertEqual(model.length(of: seq), history.count, "seed \(seed)") }
+            }
+            for (seq, _) in live { model.release(seq) }
+            XCTAssertEqual(model.cacheUsage.pagesInUse, 0, "seed \(seed)")
+        }
+    }
+}
+
+final class RealConsistencyTests: XCTestCase {
+    func testBatchedEqualsSeparate() throws {
+        var checks = ConsistencyChecks(model: try RealModel.shared(), seed: 21)
+        let d = try checks.batchedEqualsSeparate(lengths: [7, 20, 1, 33])
+        print("real model: batched vs separate max |diff| \(d)")
+    }
+
+    func testForkedEqualsRecomputed() throws {
+        var checks = ConsistencyChecks(model: try RealModel.shared(), seed: 22)
+        let d = try checks.forkedEqualsRecomputed(prefixLength: 45)
+        print("real model: forked vs recomputed max |diff| \(d)")
+    }
+
+    func testOnePassEqualsIncremental() throws {
+        var checks = ConsistencyChecks(model: try RealModel.shared(), seed: 23)
+        let d = try checks.onePassEqualsIncremental(length: 40)
+        print("real model: one pass vs incremental max |diff| \(d)")
+    }
+}

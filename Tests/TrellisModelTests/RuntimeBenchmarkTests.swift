@@ -1,0 +1,33 @@
+import Foundation
+import XCTest
+import TrellisTestSupport
+@testable import TrellisModel
+
+/// The runtime benchmark, on demand only: `TRELLIS_BENCH=1 swift test -c release --filter
+/// RuntimeBenchmarkTests` (timings in debug builds are meaningless).
+final class RuntimeBenchmarkTests: XCTestCase {
+    func testRuntimeBenchmark() throws {
+        guard ProcessInfo.processInfo.environment["TRELLIS_BENCH"] != nil else {
+            throw XCTSkip("set TRELLIS_BENCH=1 (and build with -c release) to run the runtime benchmark")
+        }
+        guard let path = TestPaths.defaultModel else { throw XCTSkip("default model absent") }
+        let rounds = Int(ProcessInfo.processInfo.environment["TRELLIS_BENCH_ROUNDS"] ?? "") ?? 5
+        let report = try RuntimeBenchmark(rounds: rounds).run(modelPath: path)
+        print(report)
+        XCTAssertGreaterThan(report.decode1, 0)
+        XCTAssertGreaterThan(report.peakResidentBytes, 0)
+    }
+
+    func testBenchmarkRunsOnTinyModel() throws {
+        var spec = TinyTransformerSpec()
+        spec.contextLength = 600
+        let path = try TinyTransformerGGUF.write(spec)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let report = try RuntimeBenchmark(rounds: 1, decodeSteps: 4).run(modelPath: path)
+        XCTAssertGreaterThan(report.prefill512, 0)
+        XCTAssertGreaterThan(report.decode8, 0)
+        XCTAssertNotNil(report.loadSeconds)
+        XCTAssertFalse(report.openBLASCore.isEmpty)
+        XCTAssertTrue(report.description.contains("decode, 8 sequences"))
+    }
+}
