@@ -60,7 +60,7 @@ let package = Package(
         .target(name: "TrellisEngine",
                 dependencies: ["TrellisCore", "TrellisGGUF", "TrellisTokenizer", "TrellisModel",
                                "TrellisDecoding", "TrellisLinking", "TrellisSearch", "TrellisControl",
-                               "TrellisStore", "TrellisEval"]),
+                               "TrellisStore", "TrellisEval", "TrellisTrie"]),
         .target(name: "TrellisCLI",
                 dependencies: ["TrellisEngine",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")]),
