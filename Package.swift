@@ -83,7 +83,7 @@ let package = Package(
         .testTarget(name: "TrellisHMMTests", dependencies: ["TrellisHMM", "TrellisTestSupport"]),
         .testTarget(name: "TrellisStoreTests", dependencies: ["TrellisStore", "TrellisTestSupport"]),
         .testTarget(name: "TrellisDecodingTests", dependencies: ["TrellisDecoding", "TrellisTrie", "TrellisTestSupport"]),
-        .testTarget(name: "TrellisLinkingTests", dependencies: ["TrellisLinking", "TrellisTestSupport"]),
+        .testTarget(name: "TrellisLinkingTests", dependencies: ["TrellisLinking", "TrellisStore", "TrellisTestSupport"]),
         .testTarget(name: "TrellisSearchTests", dependencies: ["TrellisSearch", "TrellisTestSupport"]),
         .testTarget(name: "TrellisControlTests", dependencies: ["TrellisControl", "TrellisTestSupport"]),
         .testTarget(name: "TrellisEvalTests", dependencies: ["TrellisEval"]),
