@@ -76,6 +76,10 @@ struct FMIndexLayout: Equatable {
         guard version == Self.version else {
             throw FMIndexError.unsupportedVersion(path: path, found: version, supported: Self.version)
         }
+        let declaredHeaderSize = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self)))
+        guard declaredHeaderSize == headerSize else {
+            throw FMIndexError.corrupt(path: path, reason: "header size \(declaredHeaderSize), expected \(headerSize)")
+        }
         func field(_ i: Int) -> UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 16 + 8 * i, as: UInt64.self)) }
         let limit = UInt64(Int32.max)
         for i in 0..<7 where field(i) > limit {
