@@ -1,6 +1,6 @@
 import XCTest
 import Foundation
-@testable import TrellisFMIndex
+import TrellisFMIndex
 
 final class FMIndexBenchmarkTests: XCTestCase {
     /// A tiny run proves the report works; `FMINDEX_BENCH_TOKENS=10000000` (release) gives the real numbers.

@@ -90,6 +90,7 @@ struct FMIndexLayout: Equatable {
                                    sampleCount: Int(field(6)))
         let checksum = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 72, as: UInt64.self))
         func bad(_ why: String) -> FMIndexError { .corrupt(path: path, reason: why) }
+        guard bytes[80..<headerSize].allSatisfy({ $0 == 0 }) else { throw bad("nonzero header padding") }
         guard layout.textLength >= 1 else { throw bad("empty text") }
         guard layout.textLength == layout.tokenCount + layout.passageCount + 1 else {
             throw bad("text length \(layout.textLength) != tokens + passages + 1")
