@@ -74,14 +74,21 @@ public struct BeamSearch<C: LogitConstraint> {
 
     /// Runs the search after `prompt` (at least one token), in a new sequence or in a fork of
     /// `parent` (whose cached prefix is shared, e.g. a document read once for many mentions).
-    public func run(model: any NextTokenModel, prompt: [TokenID], parent: SequenceID? = nil) throws -> [BeamHypothesis<C.State>] {
+    public func run(model: any NextTokenModel, prompt: [TokenID], parent: SequenceID? = nil,
+                    statistics: DecodingStatistics? = nil) throws -> [BeamHypothesis<C.State>] {
         guard !prompt.isEmpty else { throw TrellisError.invalidArgument("beam search needs at least one prompt token") }
         guard options.beamSize >= 1 else { throw TrellisError.invalidArgument("beam size must be at least 1") }
         let logits = LogitMatrix(rows: 1, width: model.vocabularySize)
         let first = try parent.map { try model.fork($0) } ?? model.makeSequence()
         var live: [SequenceID] = [first]
         defer { for s in live { model.release(s) } }
+        var clock = DecodingStatistics.now()
         try model.extend([SequenceExtension(sequence: first, tokens: prompt)], logits: logits)
+        if let statistics {
+            let t = DecodingStatistics.now()
+            statistics.modelSeconds += Double(t - clock) / 1e9
+            clock = t
+        }
 
         var beams = [Beam(sequence: first, tokens: [], logProb: 0, state: constraint.initialState)]
         var finished: [BeamHypothesis<C.State>] = []
@@ -158,7 +165,19 @@ public struct BeamSearch<C: LogitConstraint> {
             // Contexts full: stop extending rather than fail the whole search.
             if requests.contains(where: { model.length(of: $0.sequence) + $0.tokens.count > model.contextLength }) { beams = next; break }
             logits.resize(rows: requests.count)
+            if let statistics {
+                let t = DecodingStatistics.now()
+                statistics.constraintSeconds += Double(t - clock) / 1e9
+                clock = t
+            }
             try model.extend(requests, logits: logits)
+            if let statistics {
+                let t = DecodingStatistics.now()
+                statistics.modelSeconds += Double(t - clock) / 1e9
+                statistics.steps += 1
+                statistics.rows += requests.count
+                clock = t
+            }
             beams = next
         }
         // Out of budget: hypotheses the constraint already accepts still count.

@@ -59,6 +59,8 @@ public final class EntityLinker {
     public let names: NameTrieIndex?
     public var options: LinkingOptions
     public let endToken: TokenID
+    /// When set, beam searches add their model and constraint time here.
+    public var statistics: DecodingStatistics?
 
     public init(store: TrellisStore, tokenizer: any TextTokenizer, model: any NextTokenModel,
                 names: NameTrieIndex?, endToken: TokenID, options: LinkingOptions = LinkingOptions()) {
@@ -150,7 +152,7 @@ public final class EntityLinker {
     private func search<C: LogitConstraint>(_ constraint: C, beam: Int, question: [TokenID], document: SequenceID) throws -> [BeamHypothesis<C.State>] {
         let opts = BeamSearchOptions(beamSize: beam, maxNewTokens: options.maxNameTokens, lengthPenalty: options.lengthPenalty,
                                      endTokens: [endToken], jumpForward: options.jumpForward)
-        return try BeamSearch(constraint: constraint, options: opts).run(model: model, prompt: question, parent: document)
+        return try BeamSearch(constraint: constraint, options: opts).run(model: model, prompt: question, parent: document, statistics: statistics)
     }
 
     /// Adds one generated name's probability to the entities bearing it: p(e) += p(name) · p(e | name),
