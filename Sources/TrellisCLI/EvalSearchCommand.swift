@@ -22,7 +22,7 @@ struct EvalSearchCommand: ParsableCommand {
     @Option(help: "Only the first N judged queries.") var limit: Int?
     @Option(help: "Comma-separated modes: seal, bm25, hybrid.") var modes: String = "seal,bm25,hybrid"
     @Option(help: "Comma-separated SEAL α values to report (first is the main one).") var alphas: String = "2"
-    @Option(help: "Comma-separated SEAL β (coverage) values to report.") var betas: String = "0.8"
+    @Option(help: "Comma-separated SEAL β (coverage) values to report.") var betas: String = "0.5"
     @Option(help: "Prompt template with {query}.") var prompt: String?
 
     func run() throws {
@@ -79,7 +79,7 @@ struct EvalSearchCommand: ParsableCommand {
             guard needSEAL else { bar.update(qi + 1, queries.count); continue }
             let t0 = Date()
             var ngrams = try seal.ngrams(for: q.text)
-            var main = try seal.rank(ngrams: ngrams, limit: 100).hits
+            _ = try seal.rank(ngrams: ngrams, limit: 100)
             sealSeconds += Date().timeIntervalSince(t0)
             ngramCount += ngrams.count
             weightedCount += ngrams.filter { $0.weight > 0 }.count
@@ -92,10 +92,9 @@ struct EvalSearchCommand: ParsableCommand {
                     let saved = seal.options
                     seal.options.alpha = alpha
                     seal.options.coverageWeight = beta
-                    let hits = (alpha == saved.alpha && beta == saved.coverageWeight) ? main : try seal.rank(ngrams: ngrams, limit: 100).hits
+                    let hits = try seal.rank(ngrams: ngrams, limit: 100).hits
                     seal.options = saved
                     let isMain = alpha == alphaList[0] && beta == betaList[0]
-                    if isMain { main = hits }
                     let tag = alphaList.count * betaList.count > 1 ? String(format: " α=%g β=%g", alpha, beta) : ""
                     if selected.contains(.seal) { record("seal" + tag, hits, relevant) }
                     if selected.contains(.hybrid) && isMain {

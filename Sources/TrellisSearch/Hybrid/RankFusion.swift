@@ -50,7 +50,7 @@ public final class HybridSearcher {
     public var method: FusionMethod
     public var depth: Int
 
-    public static let defaultMethod = FusionMethod.linear(sealWeight: 0.3)
+    public static let defaultMethod = FusionMethod.linear(sealWeight: 0.2)
 
     public init(seal: SEALSearcher, method: FusionMethod = HybridSearcher.defaultMethod, depth: Int = 100) {
         self.seal = seal

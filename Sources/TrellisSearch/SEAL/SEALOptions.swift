@@ -8,7 +8,7 @@ public struct SEALOptions: Sendable {
     /// Exponent α of the n-gram weight.
     public var alpha: Double = 2
     /// Coverage weight β in cover(n) = 1 − β + β·|set(n) \ C| / |set(n)|.
-    public var coverageWeight: Double = 0.8
+    public var coverageWeight: Double = 0.5
     /// First stage: n-grams occurring more often than this are not located (they would cost
     /// O(count·sampleRate·log σ) and carry little weight); the second stage still counts them.
     public var maxOccurrencesToLocate: Int = 2_000
