@@ -208,6 +208,23 @@ final class BeamSearchTests: XCTestCase {
         XCTAssertGreaterThan(saved, 0, "early stopping triggers on some seeds")
     }
 
+    /// A workspace reused across searches (and vocabularies) changes nothing but allocations.
+    func testWorkspaceReuseGivesIdenticalResults() throws {
+        let workspace = BeamSearchWorkspace()
+        for seed in UInt64(1)...12 {
+            var rng = TestRandom(seed: seed)
+            let vocab = Int.random(in: 5...12, using: &rng)
+            let (trie, _) = try randomNameTrie(rng: &rng, vocabulary: vocab, end: 0, count: 8)
+            let options = BeamSearchOptions(beamSize: 3, maxNewTokens: 8, endTokens: [0], jumpForward: seed % 2 == 0)
+            let search = BeamSearch(constraint: PrefixTrieConstraint(trie: trie), options: options)
+            let fresh = try search.run(model: ToyModel(vocabularySize: vocab, salt: seed), prompt: [1])
+            let reused = try search.run(model: ToyModel(vocabularySize: vocab, salt: seed), prompt: [1], workspace: workspace)
+            XCTAssertEqual(reused.map(\.tokens), fresh.map(\.tokens), "seed \(seed)")
+            XCTAssertEqual(reused.map(\.logProb), fresh.map(\.logProb), "seed \(seed)")
+        }
+        XCTAssertGreaterThan(workspace.sizeInBytes, 0)
+    }
+
     func testSearchInAForkedParentLeavesItUntouched() throws {
         let model = ToyModel(vocabularySize: 6)
         let document = try model.makeSequence()

@@ -3,23 +3,36 @@ import Foundation
 /// Numerically stable log-softmax over logit rows, on unsafe buffers without allocation.
 ///
 /// `logSumExp` subtracts the row maximum before exponentiating (so large logits cannot
-/// overflow) and runs 8-wide SIMD with a polynomial exp (Cephes-style range reduction,
-/// relative error about 2e-7 per term); `logSumExpReference` is its plain twin in Double
+/// overflow) and uses a vectorized polynomial exp (Cephes-style range reduction, relative
+/// error about 2e-7 per term); `logSumExpReference` is its plain twin in Double
 /// with libm's exp, and tests pin the two together. O(V) per row.
 public enum LogProbabilities {
-    /// The largest entry of `row` (-inf for an empty or all -inf row). NaN entries are ignored.
+    /// The largest entry of `row` (-inf for an empty or all -inf row; NaN entries are skipped).
+    /// Eight independent running maxima, so the loop is not one long dependency chain.
     public static func maximum(_ row: UnsafeBufferPointer<Float>) -> Float {
         guard let base = row.baseAddress else { return -.infinity }
         let n = row.count
-        var acc = SIMD8<Float>(repeating: -.infinity)
+        var m0 = -Float.infinity, m1 = m0, m2 = m0, m3 = m0, m4 = m0, m5 = m0, m6 = m0, m7 = m0
         var i = 0
-        let raw = UnsafeRawPointer(base)
         while i + 8 <= n {
-            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            acc = acc.replacing(with: v, where: v .> acc)
+            let p = base + i
+            m0 = p[0] > m0 ? p[0] : m0
+            m1 = p[1] > m1 ? p[1] : m1
+            m2 = p[2] > m2 ? p[2] : m2
+            m3 = p[3] > m3 ? p[3] : m3
+            m4 = p[4] > m4 ? p[4] : m4
+            m5 = p[5] > m5 ? p[5] : m5
+            m6 = p[6] > m6 ? p[6] : m6
+            m7 = p[7] > m7 ? p[7] : m7
             i += 8
         }
-        var m = acc.max()
+        m0 = m1 > m0 ? m1 : m0
+        m2 = m3 > m2 ? m3 : m2
+        m4 = m5 > m4 ? m5 : m4
+        m6 = m7 > m6 ? m7 : m6
+        m0 = m2 > m0 ? m2 : m0
+        m4 = m6 > m4 ? m6 : m4
+        var m = m4 > m0 ? m4 : m0
         while i < n {
             if base[i] > m { m = base[i] }
             i += 1
@@ -34,26 +47,37 @@ public enum LogProbabilities {
         return m + Float(log(Double(sumExp(row, subtracting: m, scale: 1))))
     }
 
-    /// Σ exp((x - shift) · scale) over the row, SIMD. `shift` should be the row maximum and
-    /// `scale` positive (1 / temperature), so every exponent is ≤ 0 and nothing overflows.
+    /// Σ exp((x - shift) · scale) over the row. `shift` should be the row maximum and `scale`
+    /// positive (1 / temperature), so every exponent is ≤ 0 and nothing overflows; terms below
+    /// e^-87 count as e^-87 (at most 1e-33 relative to the maximum's term 1).
+    /// Runs in chunks of 256: a branch-free exp loop the compiler vectorizes into a stack
+    /// buffer, then an 8-wide sum (a plain reduction loop would not vectorize without
+    /// reassociation).
     public static func sumExp(_ row: UnsafeBufferPointer<Float>, subtracting shift: Float, scale: Float) -> Float {
         guard let base = row.baseAddress else { return 0 }
         let n = row.count
-        let raw = UnsafeRawPointer(base)
-        let shiftV = SIMD8<Float>(repeating: shift), scaleV = SIMD8<Float>(repeating: scale)
-        var acc0 = SIMD8<Float>(repeating: 0), acc1 = SIMD8<Float>(repeating: 0)
-        var i = 0
-        while i + 16 <= n {
-            let a = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            let b = raw.loadUnaligned(fromByteOffset: i * 4 + 32, as: SIMD8<Float>.self)
-            acc0 += FastExp.exp((a - shiftV) * scaleV)
-            acc1 += FastExp.exp((b - shiftV) * scaleV)
-            i += 16
-        }
-        var total = (acc0 + acc1).sum()
-        while i < n {
-            total += FastExp.exp((base[i] - shift) * scale)
-            i += 1
+        var total: Float = 0
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 256) { chunk in
+            let out = chunk.baseAddress!
+            var acc = SIMD8<Float>(repeating: 0)
+            var start = 0
+            while start < n {
+                let m = min(256, n - start)
+                let src = base + start
+                for i in 0..<m { out[i] = FastExp.expClamped((src[i] - shift) * scale) }
+                let raw = UnsafeRawPointer(out)
+                var i = 0
+                while i + 8 <= m {
+                    acc += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                    i += 8
+                }
+                while i < m {
+                    total += out[i]
+                    i += 1
+                }
+                start += m
+            }
+            total += acc.sum()
         }
         return total
     }
@@ -63,19 +87,7 @@ public enum LogProbabilities {
     public static func logSoftmax(_ row: UnsafeMutableBufferPointer<Float>) {
         let z = logSumExp(UnsafeBufferPointer(row))
         guard z.isFinite, let base = row.baseAddress else { return }
-        let n = row.count
-        let raw = UnsafeMutableRawPointer(base)
-        let zV = SIMD8<Float>(repeating: z)
-        var i = 0
-        while i + 8 <= n {
-            let v = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            raw.storeBytes(of: v - zV, toByteOffset: i * 4, as: SIMD8<Float>.self)
-            i += 8
-        }
-        while i < n {
-            base[i] -= z
-            i += 1
-        }
+        for i in 0..<row.count { base[i] -= z }
     }
 
     /// The plain twin of `logSumExp`: Double accumulation with libm's exp.
@@ -109,23 +121,22 @@ enum FastExp {
     /// 1.5·2^23: adding it rounds a float of magnitude < 2^22 to an integer held in its low bits.
     static let roundingMagic: Float = 12_582_912
 
+    /// Branch-free (vectorizable): arguments below -87 are raised to -87.
     @inline(__always)
-    static func exp(_ x: SIMD8<Float>) -> SIMD8<Float> {
-        let underflow = x .< SIMD8(repeating: lowest)
-        let xc = x.replacing(with: lowest, where: underflow)
+    static func expClamped(_ x: Float) -> Float {
+        let xc = x < lowest ? lowest : x
         let t = xc * log2e + roundingMagic
         let n = t - roundingMagic
         let r = (xc - n * ln2High) - n * ln2Low
-        var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
+        var p: Float = 1.987_569_15e-4
         p = p * r + 1.398_199_95e-3
         p = p * r + 8.333_451_9e-3
         p = p * r + 4.166_579_59e-2
         p = p * r + 1.666_666_55e-1
         p = p * r + 5.000_000_12e-1
         p = p * r * r + r + 1
-        let ni = unsafeBitCast(t, to: SIMD8<Int32>.self) &- unsafeBitCast(SIMD8<Float>(repeating: roundingMagic), to: SIMD8<Int32>.self)
-        let scale = unsafeBitCast((ni &+ 127) &<< 23, to: SIMD8<Float>.self)
-        return (p * scale).replacing(with: 0, where: underflow)
+        let ni = Int32(bitPattern: t.bitPattern) &- Int32(bitPattern: roundingMagic.bitPattern)
+        return p * Float(bitPattern: UInt32(bitPattern: (ni &+ 127) &<< 23))
     }
 
     @inline(__always)

@@ -10,7 +10,8 @@ import TrellisCore
 /// tokens (ties to the lower id). Top-p then keeps the smallest most-probable prefix whose mass
 /// reaches p (of the top-k mass when top-k is set, else of the whole row). The kept tokens are
 /// renormalized. Cost: O(V) per sample without top-k/top-p (two SIMD passes, no sort); with them
-/// O(V log k) by heap selection, top-p growing k fourfold (from 64) until the nucleus fits.
+/// O(V log k) by heap selection, top-p growing k fourfold (from 64) until the nucleus fits
+/// (a full O(V log V) sort once k passes V/4).
 /// Scratch buffers are reused, so a warm sampler does not allocate.
 public struct Sampler: Sendable {
     /// 0 or less means greedy.
@@ -96,7 +97,16 @@ public struct Sampler: Sendable {
     private mutating func selectCandidates(_ logits: UnsafeBufferPointer<Float>, maximum m: Float, scale: Float) {
         var k = topK > 0 ? topK : min(64, logits.count)
         while true {
-            selector.select(k, from: logits, into: &candidates)
+            if k >= logits.count / 4 && k < logits.count {
+                // A broad nucleus: one full sort beats more rounds of selection.
+                k = logits.count
+                candidates.removeAll(keepingCapacity: true)
+                for i in 0..<logits.count where logits[i].isFinite { candidates.append((i, logits[i])) }
+                candidates.sort { $0.value > $1.value || ($0.value == $1.value && $0.index < $1.index) }
+                if topK > 0 && candidates.count > topK { candidates.removeSubrange(topK...) }
+            } else {
+                selector.select(k, from: logits, into: &candidates)
+            }
             weights.removeAll(keepingCapacity: true)
             for c in candidates { weights.append(exp(Double((c.value - m) * scale))) }
             guard topP < 1 else { return }

@@ -34,15 +34,16 @@ public struct BeamSearch<C: LogitConstraint> {
     /// The finished hypotheses after `prompt` (at least one token), best first. The search runs
     /// in a new sequence, or in a fork of `parent` whose cached prefix is shared (e.g. a document
     /// read once for many mentions); `parent` itself is left untouched.
-    public func run(model: any NextTokenModel, prompt: [TokenID], parent: SequenceID? = nil) throws
-        -> [BeamHypothesis<C.State>]
+    /// Pass a `workspace` to reuse its buffers across searches.
+    public func run(model: any NextTokenModel, prompt: [TokenID], parent: SequenceID? = nil,
+                    workspace: BeamSearchWorkspace? = nil) throws -> [BeamHypothesis<C.State>]
     {
-        try search(model: model, prompt: prompt, parent: parent).hypotheses
+        try search(model: model, prompt: prompt, parent: parent, workspace: workspace).hypotheses
     }
 
     /// Like `run`, with the search's statistics (model time apart from masking and selection).
-    public func search(model: any NextTokenModel, prompt: [TokenID], parent: SequenceID? = nil) throws
-        -> BeamSearchResult<C.State>
+    public func search(model: any NextTokenModel, prompt: [TokenID], parent: SequenceID? = nil,
+                       workspace: BeamSearchWorkspace? = nil) throws -> BeamSearchResult<C.State>
     {
         guard !prompt.isEmpty else { throw TrellisError.invalidArgument("beam search needs at least one prompt token") }
         guard options.beamSize >= 1 else { throw TrellisError.invalidArgument("beam size must be at least 1, got \(options.beamSize)") }
@@ -52,7 +53,8 @@ public struct BeamSearch<C: LogitConstraint> {
         if let count = options.resultCount, count < 1 {
             throw TrellisError.invalidArgument("resultCount must be at least 1, got \(count)")
         }
-        let run = BeamSearchRun(constraint: constraint, options: options, model: model)
+        let run = BeamSearchRun(constraint: constraint, options: options, model: model,
+                                workspace: workspace ?? BeamSearchWorkspace())
         defer { run.releaseAll() }
         return try run.execute(prompt: prompt, parent: parent)
     }

@@ -4,9 +4,9 @@ extension BeamSearchRun {
     /// Adds the candidates of live hypothesis `b`: its allowed tokens by log-probability, best
     /// first, each classified with its forced run, until `beamSize` continuing ones are found
     /// (no hypothesis needs more children than that; finishing ones met on the way are kept).
-    func collectCandidates(for b: Int) {
+    func collectCandidates(for b: Int, scratch: inout CandidateScratch) {
         let beam = beams[b]
-        let row = current.row(beam.row)
+        let row = workspace.current.row(beam.row)
         let allowed = constraint.allowed(in: beam.state)
         let logZ = LogProbabilities.logSumExp(UnsafeBufferPointer(row))
         guard logZ.isFinite else { return }  // an all -inf (or broken) row has no valid token
@@ -14,23 +14,23 @@ extension BeamSearchRun {
         if biased {
             // Full row of model log-probabilities, masked, then the constraint's log-weights.
             LogProbabilities.logSoftmax(row)
-            mask(row, to: allowed)
+            mask(row, to: allowed, kept: &scratch.keptValues)
             constraint.addBias(in: beam.state, to: row)
         }
         let offset: Float = biased ? 0 : -logZ
 
         // Values to rank and the token of each value's index.
         let fromRow: Bool
-        gatherValues.removeAll(keepingCapacity: true)
-        gatherTokens.removeAll(keepingCapacity: true)
+        scratch.gatherValues.removeAll(keepingCapacity: true)
+        scratch.gatherTokens.removeAll(keepingCapacity: true)
         switch allowed {
         case .all:
             fromRow = true
         case .only(let tokens):
             fromRow = false
             for t in tokens where t >= 0 && Int(t) < vocabularySize {
-                gatherTokens.append(t)
-                gatherValues.append(row[Int(t)])
+                scratch.gatherTokens.append(t)
+                scratch.gatherValues.append(row[Int(t)])
             }
         case .mask(let m):
             fromRow = false
@@ -40,27 +40,27 @@ extension BeamSearchRun {
                     let t = w * 64 + bits.trailingZeroBitCount
                     bits &= bits - 1
                     if t < vocabularySize {
-                        gatherTokens.append(TokenID(t))
-                        gatherValues.append(row[t])
+                        scratch.gatherTokens.append(TokenID(t))
+                        scratch.gatherValues.append(row[t])
                     }
                 }
             }
         }
-        let available = fromRow ? vocabularySize : gatherTokens.count
+        let available = fromRow ? vocabularySize : scratch.gatherTokens.count
         let forced = available == 1
         let width = options.beamSize
         var k = min(2 * width, available)
         var considered = 0, continuing = 0
         while k > 0 {
             if fromRow {
-                selector.select(k, from: UnsafeBufferPointer(row), into: &top)
+                scratch.selector.select(k, from: UnsafeBufferPointer(row), into: &scratch.top)
             } else {
-                gatherValues.withUnsafeBufferPointer { selector.select(k, from: $0, into: &top) }
+                scratch.gatherValues.withUnsafeBufferPointer { scratch.selector.select(k, from: $0, into: &scratch.top) }
             }
-            while considered < top.count && continuing < width {
-                let (index, value) = top[considered]
+            while considered < scratch.top.count && continuing < width {
+                let (index, value) = scratch.top[considered]
                 considered += 1
-                let token = fromRow ? TokenID(index) : gatherTokens[index]
+                let token = fromRow ? TokenID(index) : scratch.gatherTokens[index]
                 var lp = value + offset
                 guard lp.isFinite else { continue }
                 if forced && options.forcedTokenScoring == .certain { lp = 0 }
@@ -70,7 +70,7 @@ extension BeamSearchRun {
                 if run.outcome == .continuing { continuing += 1 }
             }
             // Enough continuing candidates, or every finite allowed token looked at.
-            if continuing >= width || top.count < k || k == available { break }
+            if continuing >= width || scratch.top.count < k || k == available { break }
             k = min(k * 4, available)
         }
         statistics.candidatesConsidered += considered
@@ -123,7 +123,7 @@ extension BeamSearchRun {
 
     /// Sets every entry that `allowed` excludes to -inf (the row is scratch; nothing allocated
     /// once the keep buffer is warm).
-    func mask(_ row: UnsafeMutableBufferPointer<Float>, to allowed: AllowedTokens) {
+    func mask(_ row: UnsafeMutableBufferPointer<Float>, to allowed: AllowedTokens, kept keptValues: inout [Float]) {
         switch allowed {
         case .all:
             return
@@ -148,7 +148,7 @@ extension BeamSearchRun {
             return row[Int(token)] - LogProbabilities.logSumExp(UnsafeBufferPointer(row))
         }
         LogProbabilities.logSoftmax(row)
-        mask(row, to: constraint.allowed(in: state))
+        mask(row, to: constraint.allowed(in: state), kept: &workspace.scratch.keptValues)
         constraint.addBias(in: state, to: row)
         return row[Int(token)]
     }

@@ -95,22 +95,22 @@ extension BeamSearchRun {
     private func appendInOnePass(_ work: inout [Work], scoringRuns: Bool) throws {
         let requests = work.map { SequenceExtension(sequence: $0.sequence, tokens: $0.append) }
         if scoringRuns, let allRows = model as? any AllPositionLogitsModel {
-            try callModel { try allRows.extendReturningAllLogits(requests, logits: output) }
+            try callModel { try allRows.extendReturningAllLogits(requests, logits: workspace.output) }
             var offset = 0
             for i in work.indices {
                 let c = work[i].candidate
                 for j in c.tail.indices {
-                    work[i].tailLogProb += forcedLogProb(output.row(offset + j), token: c.tail[j], state: c.tailStates[j])
+                    work[i].tailLogProb += forcedLogProb(workspace.output.row(offset + j), token: c.tail[j], state: c.tailStates[j])
                 }
                 offset += work[i].append.count
                 if work[i].continuing { work[i].row = offset - 1 }
             }
         } else {
-            try callModel { try model.extend(requests, logits: output) }
+            try callModel { try model.extend(requests, logits: workspace.output) }
             for i in work.indices where work[i].continuing { work[i].row = i }
         }
         statistics.appendedTokens += work.reduce(0) { $0 + $1.append.count }
-        swap(&current, &output)
+        swap(&workspace.current, &workspace.output)
     }
 
     /// The plain twin: pass r appends token r of every request that has one (still batched
@@ -118,7 +118,7 @@ extension BeamSearchRun {
     /// token, are copied out as that hypothesis's next row.
     private func appendTokenByToken(_ work: inout [Work], scoringRuns: Bool) throws {
         let rounds = work.map(\.append.count).max() ?? 0
-        gathered.resize(rows: work.filter(\.continuing).count)
+        workspace.gathered.resize(rows: work.filter(\.continuing).count)
         var slot = 0
         for i in work.indices where work[i].continuing {
             work[i].row = slot
@@ -127,18 +127,18 @@ extension BeamSearchRun {
         for r in 0..<rounds {
             let active = work.indices.filter { work[$0].append.count > r }
             let requests = active.map { SequenceExtension(sequence: work[$0].sequence, tokens: [work[$0].append[r]]) }
-            try callModel { try model.extend(requests, logits: output) }
+            try callModel { try model.extend(requests, logits: workspace.output) }
             statistics.appendedTokens += requests.count
             for (k, i) in active.enumerated() {
                 let c = work[i].candidate
                 if work[i].continuing && r == work[i].append.count - 1 {
-                    _ = gathered.row(work[i].row).update(fromContentsOf: output.row(k))
+                    _ = workspace.gathered.row(work[i].row).update(fromContentsOf: workspace.output.row(k))
                 }
                 if scoringRuns && r < c.tail.count {
-                    work[i].tailLogProb += forcedLogProb(output.row(k), token: c.tail[r], state: c.tailStates[r])
+                    work[i].tailLogProb += forcedLogProb(workspace.output.row(k), token: c.tail[r], state: c.tailStates[r])
                 }
             }
         }
-        swap(&current, &gathered)
+        swap(&workspace.current, &workspace.gathered)
     }
 }

@@ -45,11 +45,8 @@ final class BeamSearchRun<C: LogitConstraint> {
     /// Most tokens a hypothesis may generate (options capped by the context length).
     var budget = 0
 
-    /// Rows of the live hypotheses; `output` receives model passes; `gathered` collects next
-    /// rows when a run is appended one token per pass.
-    var current: LogitMatrix
-    var output: LogitMatrix
-    var gathered: LogitMatrix
+    /// Logit rows and selection scratch (`workspace.current` holds the live hypotheses' rows).
+    let workspace: BeamSearchWorkspace
 
     var beams: [Beam] = []
     var finished: [BeamHypothesis<C.State>] = []
@@ -57,23 +54,16 @@ final class BeamSearchRun<C: LogitConstraint> {
     /// Sequences this run created and has not released.
     var held = Set<SequenceID>()
 
-    // Scratch reused by every step.
-    var selector = TopKSelector()
-    var top: [(index: Int, value: Float)] = []
-    var gatherValues: [Float] = []
-    var gatherTokens: [TokenID] = []
-    var keptValues: [Float] = []
     var candidates: [Candidate] = []
 
-    init(constraint: C, options: BeamSearchOptions, model: any NextTokenModel) {
+    init(constraint: C, options: BeamSearchOptions, model: any NextTokenModel, workspace: BeamSearchWorkspace) {
         self.constraint = constraint
         self.options = options
         self.model = model
         vocabularySize = model.vocabularySize
         resultCount = options.resultCount ?? options.beamSize
-        current = LogitMatrix(rows: 1, width: max(vocabularySize, 1))
-        output = LogitMatrix(rows: 1, width: max(vocabularySize, 1))
-        gathered = LogitMatrix(rows: 1, width: max(vocabularySize, 1))
+        self.workspace = workspace
+        workspace.prepare(width: max(vocabularySize, 1))
     }
 
     func execute(prompt: [TokenID], parent: SequenceID?) throws -> BeamSearchResult<C.State> {
@@ -91,7 +81,7 @@ final class BeamSearchRun<C: LogitConstraint> {
             throw TrellisError.limitExceeded(what: "prompt length in tokens", limit: model.contextLength, got: used)
         }
         budget = min(options.maxNewTokens, model.contextLength - used)
-        try callModel { try model.extend([SequenceExtension(sequence: sequence, tokens: prompt)], logits: current) }
+        try callModel { try model.extend([SequenceExtension(sequence: sequence, tokens: prompt)], logits: workspace.current) }
         statistics.appendedTokens += prompt.count
 
         let initial = constraint.initialState
@@ -109,7 +99,10 @@ final class BeamSearchRun<C: LogitConstraint> {
         while !beams.isEmpty {
             statistics.steps += 1
             candidates.removeAll(keepingCapacity: true)
-            for b in beams.indices { collectCandidates(for: b) }
+            var scratch = CandidateScratch()
+            swap(&scratch, &workspace.scratch)
+            for b in beams.indices { collectCandidates(for: b, scratch: &scratch) }
+            swap(&scratch, &workspace.scratch)
             let (live, done) = select()
             try advance(live: live, done: done)
             rankFinished()

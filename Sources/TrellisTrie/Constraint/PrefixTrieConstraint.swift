@@ -5,22 +5,39 @@ import TrellisCore
 /// from the hypothesis's own cursor, never a walk from the root. A state accepts where a stored
 /// sequence ends; store names with an end token (EOS) so a name that prefixes another can end.
 ///
-/// `allowed(in:)` returns `.only(children)`, which costs one array copy of the node's children
-/// per call (`AllowedTokens.only` takes an array); the root's list, the longest, is copied once
-/// at init and shared.
+/// `allowed(in:)` returns `.only(children)`. `AllowedTokens.only` takes an array, so a node's
+/// children are copied per call: cheap for the usual handful, but O(fan-out) for the root and
+/// first-word nodes, which hold thousands. The child lists of nodes with at least
+/// `sharedListThreshold` children are therefore copied once at init (one O(nodes) scan) and
+/// shared (returning one is a retain).
 public struct PrefixTrieConstraint: LogitConstraint, Sendable {
     public let trie: PrefixTrie
-    private let rootChildren: [TokenID]
+    /// Fan-out from which a node's child list is precomputed.
+    public let sharedListThreshold: Int
+    private let sharedLists: [UInt32: [TokenID]]
 
-    public init(trie: PrefixTrie) {
+    public init(trie: PrefixTrie, sharedListThreshold: Int = 64) {
         self.trie = trie
-        rootChildren = trie.children(of: .root).tokens
+        self.sharedListThreshold = max(sharedListThreshold, 1)
+        var lists: [UInt32: [TokenID]] = [:]
+        for v in 0..<trie.nodeCount {
+            let node = PrefixTrie.Node(index: UInt32(v))
+            if trie.childCount(of: node) >= self.sharedListThreshold { lists[node.index] = trie.children(of: node).tokens }
+        }
+        sharedLists = lists
+    }
+
+    /// Number of child lists precomputed, and their tokens (the memory they take is 4 bytes each).
+    public var sharedListStatistics: (lists: Int, tokens: Int) {
+        (sharedLists.count, sharedLists.values.reduce(0) { $0 + $1.count })
     }
 
     public var initialState: PrefixTrie.Node { .root }
 
     public func allowed(in state: PrefixTrie.Node) -> AllowedTokens {
-        state == .root ? .only(rootChildren) : .only(trie.children(of: state).tokens)
+        let children = trie.children(of: state)
+        if children.count >= sharedListThreshold, let shared = sharedLists[state.index] { return .only(shared) }
+        return .only(children.tokens)
     }
 
     public func advance(_ state: PrefixTrie.Node, by token: TokenID) -> PrefixTrie.Node? {
