@@ -58,7 +58,7 @@ struct BenchCommand: ParsableCommand {
             linker.statistics = stats
             let inputs = try Self.sentences.map { try MentionSpan.parseMarked($0) }
             _ = try linker.link(text: inputs[0].text, spans: inputs[0].spans)  // warm-up
-            stats.modelSeconds = 0; stats.constraintSeconds = 0; stats.steps = 0; stats.rows = 0
+            stats.reset()
             let start = Date()
             var mentions = 0
             for (text, spans) in inputs {
@@ -69,11 +69,13 @@ struct BenchCommand: ParsableCommand {
             print(String(format: """
                 linking, %d mentions in %d sentences, whole demo KB trie, beam %d
                   throughput            %.2f mentions/s (%.2f s)
-                  model time            %.2f s (document prefills, questions and %d beam steps, %d rows)
+                  model time            %.2f s in beam searches (%d steps, %d model calls; document prefills not included)
                   mask + scoring time   %.3f s = %.2f ms per beam step (trie cursors, log-softmax, top-k, forks)
-                """, mentions, inputs.count, beam, Double(mentions) / seconds, seconds, stats.modelSeconds, stats.steps, stats.rows,
+                """, mentions, inputs.count, beam, Double(mentions) / seconds, seconds, stats.modelSeconds, stats.steps, stats.modelCalls,
                 stats.constraintSeconds, 1000 * stats.constraintSeconds / Double(max(stats.steps, 1))))
-            if trieNames > 0 { print(try TrieBenchmark.run(names: trieNames)) }
+            if trieNames > 0 {
+                print(try PrefixTrieBenchmark.run(count: trieNames, path: folder + "/bench.trie"))
+            }
         }
     }
 }

@@ -152,7 +152,9 @@ public final class EntityLinker {
     private func search<C: LogitConstraint>(_ constraint: C, beam: Int, question: [TokenID], document: SequenceID) throws -> [BeamHypothesis<C.State>] {
         let opts = BeamSearchOptions(beamSize: beam, maxNewTokens: options.maxNameTokens, lengthPenalty: options.lengthPenalty,
                                      endTokens: [endToken], jumpForward: options.jumpForward)
-        return try BeamSearch(constraint: constraint, options: opts).run(model: model, prompt: question, parent: document, statistics: statistics)
+        let result = try BeamSearch(constraint: constraint, options: opts).search(model: model, prompt: question, parent: document)
+        statistics?.add(result.statistics)
+        return result.hypotheses
     }
 
     /// Adds one generated name's probability to the entities bearing it: p(e) += p(name) · p(e | name),

@@ -46,7 +46,7 @@ final class SEALSearchTests: XCTestCase {
                 var history = prompt
                 var expected: Double = 0
                 for t in n.tokens {
-                    expected += Double(ToyModel.logProb(history: history, token: t, vocabularySize: vocabulary))
+                    expected += model.logProb(of: t, after: history)
                     history.append(t)
                 }
                 XCTAssertEqual(n.logProb, expected, accuracy: 1e-3, "seed \(seed)")
