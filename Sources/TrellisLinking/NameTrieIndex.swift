@@ -60,7 +60,13 @@ public struct NameTrieIndex {
         let base: PrefixTrie
         if FileManager.default.fileExists(atPath: path), let maxText = try store.metadataValue(forKey: maxNameKey),
            let maxID = NameID(maxText) {
-            base = try PrefixTrie(path: path)
+            do {
+                base = try PrefixTrie(path: path)
+            } catch is TrieError {
+                // An index from another format version or a damaged file: rebuild it from the store.
+                let rebuilt = try build(store: store, path: path, endToken: endToken)
+                return NameTrieIndex(tries: try PrefixTrieOverlay(base: rebuilt), endToken: endToken)
+            }
             var builder = PrefixTrieBuilder()
             try store.forEachName { record in
                 guard record.id > maxID, let tokens = record.tokens, !tokens.isEmpty,

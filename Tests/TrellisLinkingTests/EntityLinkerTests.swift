@@ -62,6 +62,20 @@ final class EntityLinkerTests: XCTestCase {
         XCTAssertEqual(c.payloads(at: s), [UInt32(added.entity.id)])
     }
 
+    func testDamagedTrieFileIsRebuiltFromTheStore() throws {
+        let (store, _) = try makeKB()
+        let tokenizer = ByteTokenizer()
+        try NameTrieIndex.tokenizeNames(store: store, tokenizer: tokenizer, fingerprint: "bytes")
+        let path = temporaryPath(".trie")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let end = EntityLinker.endToken(for: tokenizer)
+        let first = try NameTrieIndex.open(store: store, path: path, endToken: end)
+        try Data("garbage, not a trie".utf8).write(to: URL(fileURLWithPath: path))
+        let reopened = try NameTrieIndex.open(store: store, path: path, endToken: end)
+        XCTAssertEqual(reopened.tries.base.sequenceCount, first.tries.base.sequenceCount)
+        XCTAssertGreaterThan(reopened.tries.base.sequenceCount, 0)
+    }
+
     func testBadInputIsAClearError() throws {
         XCTAssertThrowsError(try MentionSpan.parseMarked("[unclosed"))
         XCTAssertThrowsError(try MentionSpan.parseMarked("a ] b"))
