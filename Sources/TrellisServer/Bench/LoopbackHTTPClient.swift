@@ -112,6 +112,12 @@ public final class LoopbackHTTPConnection {
         }
     }
 
+    /// Sends `bytes` without reading an answer; `close()` later is a client that disconnects.
+    public func sendOnly(_ bytes: [UInt8]) throws {
+        try ensureConnected()
+        try writeAll(bytes)
+    }
+
     /// Sends `bytes` and closes at once, without reading (a client that disconnects).
     public func sendAndHangUp(_ bytes: [UInt8]) throws {
         try ensureConnected()

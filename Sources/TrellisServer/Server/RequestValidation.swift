@@ -1,4 +1,4 @@
-/// Turns decoded API requests into backend queries: applies defaults, checks every
+/// Turns decoded API requests into backend queries: applies defaults (never above the limits), checks every
 /// `ServerLimits` bound and the constraint's satisfiability as far as the server can tell.
 /// Errors are `APIError`s naming the field, the bound and the value.
 struct RequestValidator: Sendable {
@@ -9,8 +9,8 @@ struct RequestValidator: Sendable {
 
     func linkQuery(_ request: LinkRequest) throws -> LinkQuery {
         try checkCharacters(request.text, field: "text")
-        let topK = try bounded(request.topK ?? 5, field: "top_k", min: 1, bound: "max_top_k", limit: limits.maxTopK)
-        let beam = try bounded(request.beam ?? 5, field: "beam", min: 1, bound: "max_beam", limit: limits.maxBeam)
+        let topK = try bounded(request.topK ?? min(5, limits.maxTopK), field: "top_k", min: 1, bound: "max_top_k", limit: limits.maxTopK)
+        let beam = try bounded(request.beam ?? min(5, limits.maxBeam), field: "beam", min: 1, bound: "max_beam", limit: limits.maxBeam)
         let candidatesOnly = request.candidatesOnly ?? false
         let query: LinkQuery
         if request.endToEnd == true {
@@ -44,7 +44,7 @@ struct RequestValidator: Sendable {
     func searchQuery(_ request: SearchRequest) throws -> SearchQuery {
         try checkCharacters(request.query, field: "query")
         if request.query.allSatisfy(\.isWhitespace) { throw APIError.invalid("query", "is empty") }
-        let topK = try bounded(request.topK ?? 10, field: "top_k", min: 1, bound: "max_top_k", limit: limits.maxTopK)
+        let topK = try bounded(request.topK ?? min(10, limits.maxTopK), field: "top_k", min: 1, bound: "max_top_k", limit: limits.maxTopK)
         try checkTokens(.text(request.query), field: "query")
         return SearchQuery(query: request.query, mode: request.mode ?? .hybrid, topK: topK)
     }
@@ -55,7 +55,7 @@ struct RequestValidator: Sendable {
         try checkCharacters(request.prompt, field: "prompt")
         let prompt: GenerationQuery.Prompt = request.chat == true
             ? .chat([ChatMessage(role: "user", content: request.prompt)]) : .text(request.prompt)
-        return try finish(prompt: prompt, maxTokens: request.maxTokens ?? 64, maxTokensField: "max_tokens",
+        return try finish(prompt: prompt, maxTokens: request.maxTokens ?? min(64, limits.maxNewTokens), maxTokensField: "max_tokens",
                           temperature: request.temperature ?? 0, topP: request.topP ?? 1, topK: request.topK ?? 0,
                           seed: request.seed, beam: request.beam ?? 1, stop: request.stop ?? [],
                           constraint: request.constraint)
@@ -65,7 +65,7 @@ struct RequestValidator: Sendable {
         try checkCharacters(request.prompt, field: "prompt")
         try checkOpenAIFields(request.fields)
         let f = request.fields
-        return try finish(prompt: .text(request.prompt), maxTokens: f.maxTokens ?? 16, maxTokensField: "max_tokens",
+        return try finish(prompt: .text(request.prompt), maxTokens: f.maxTokens ?? min(16, limits.maxNewTokens), maxTokensField: "max_tokens",
                           temperature: f.temperature ?? 1, topP: f.topP ?? 1, topK: f.trellis?.topK ?? 0,
                           seed: f.seed, beam: f.trellis?.beam ?? 1, stop: f.stop?.values ?? [],
                           constraint: f.trellis?.constraint)

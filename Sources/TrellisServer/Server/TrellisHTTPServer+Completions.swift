@@ -145,8 +145,12 @@ extension TrellisHTTPServer {
                     continuation.finish()
                 }
             } catch {
-                if error is CancellationError || (error as? APIError)?.status == 408 { self.metrics.recordCancellation() }
-                first.fulfill(.failure(error))
+                // Before the first event the handler answers the error (and the middleware counts
+                // it); after it, only this task knows the stream was cut short.
+                if !first.fulfill(.failure(error)),
+                   error is CancellationError || (error as? APIError)?.status == 408 {
+                    self.metrics.recordCancellation()
+                }
                 continuation.finish(throwing: error)
             }
         }
