@@ -96,7 +96,8 @@ let package = Package(
         .testTarget(name: "TrellisSearchTests", dependencies: ["TrellisSearch", "TrellisTestSupport"]),
         .testTarget(name: "TrellisControlTests", dependencies: ["TrellisControl", "TrellisTestSupport"]),
         .testTarget(name: "TrellisEvalTests", dependencies: ["TrellisEval"]),
-        .testTarget(name: "TrellisServerTests", dependencies: ["TrellisServer", "TrellisCore"]),
+        .testTarget(name: "TrellisServerTests",
+                    dependencies: ["TrellisServer", "TrellisCore", "TrellisDecoding", "TrellisTestSupport"]),
         .testTarget(name: "TrellisCLITests", dependencies: ["TrellisCLI", "TrellisTestSupport"]),
     ]
 )

@@ -475,3 +475,34 @@ public final class BatchingClient: NextTokenModel {
 
     deinit { releaseAll() }
 }
+
+extension BatchingModel {
+    /// Runs a blocking decode loop (`body`, which calls `extend` on `client`) on a dedicated
+    /// thread and awaits it. Cancelling the awaiting task fires the client's cancellation, so the
+    /// loop's next `extend` throws `BatchingError.cancelled` (or it is woken from the queue), and
+    /// the client's sequences are released when the loop ends either way.
+    ///
+    /// Why a thread per request: `extend` blocks until the request's batch has run, and Swift's
+    /// cooperative pool has one thread per core, so a blocking loop there would stall every
+    /// other request; dedicated threads let all live requests wait together in one batch.
+    public func runOnDedicatedThread<T: Sendable>(
+        stackSize: Int = 1 << 20,
+        _ body: @escaping @Sendable (BatchingClient) throws -> T
+    ) async throws -> T {
+        let cancellation = BatchCancellation()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+                let thread = Thread { [self] in
+                    let client = self.client(cancellation: cancellation)
+                    let result = Result { try body(client) }
+                    client.releaseAll()
+                    continuation.resume(with: result)
+                }
+                thread.stackSize = stackSize
+                thread.start()
+            }
+        } onCancel: {
+            cancellation.cancel()
+        }
+    }
+}

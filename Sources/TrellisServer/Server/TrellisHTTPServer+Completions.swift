@@ -132,7 +132,7 @@ extension TrellisHTTPServer {
             defer { self.admission.release() }
             let started = ContinuousClock.now
             do {
-                try await withDeadline(deadline, limitMilliseconds: timeout) {
+                try await withDeadline(deadline, limitMilliseconds: timeout, on: context.eventLoop) {
                     for try await event in self.backend.generate(query) {
                         if case .finished(let s) = event {
                             self.metrics.recordGeneration(promptTokens: s.promptTokens, generatedTokens: s.completionTokens,

@@ -9,10 +9,13 @@ import ServiceLifecycle
 public struct TrellisRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     let channelID: ObjectIdentifier
+    /// The connection's event loop, which runs the request's deadline timer.
+    let eventLoop: any EventLoop
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         channelID = ObjectIdentifier(source.channel)
+        eventLoop = source.channel.eventLoop
     }
 }
 
@@ -177,7 +180,7 @@ public final class TrellisHTTPServer: Sendable {
         let value = try await connections.cancellingOnClose(context.channelID) {
             try await self.admission.acquire()
             defer { self.admission.release() }
-            return try await withDeadline(deadline, limitMilliseconds: timeout, work)
+            return try await withDeadline(deadline, limitMilliseconds: timeout, on: context.eventLoop, work)
         }
         return Self.json(value)
     }
