@@ -59,4 +59,48 @@ public struct ServerLimits: Sendable, Equatable {
         }
         return self
     }
+
+    /// Every bound's name, as in error messages (and `trellis serve --limit NAME=VALUE`).
+    public static let names = [
+        "max_body_bytes", "max_prompt_chars", "max_prompt_tokens", "max_beam", "max_new_tokens", "max_top_k",
+        "max_mentions", "max_constraint_items", "request_timeout_ms", "max_concurrent_requests", "max_queued_requests",
+    ]
+
+    private static func keyPath(_ name: String) -> WritableKeyPath<ServerLimits, Int>? {
+        switch name {
+        case "max_body_bytes": return \.maxBodyBytes
+        case "max_prompt_chars": return \.maxPromptCharacters
+        case "max_prompt_tokens": return \.maxPromptTokens
+        case "max_beam": return \.maxBeam
+        case "max_new_tokens": return \.maxNewTokens
+        case "max_top_k": return \.maxTopK
+        case "max_mentions": return \.maxMentions
+        case "max_constraint_items": return \.maxConstraintItems
+        case "request_timeout_ms": return \.requestTimeoutMilliseconds
+        case "max_concurrent_requests": return \.maxConcurrentRequests
+        case "max_queued_requests": return \.maxQueuedRequests
+        default: return nil
+        }
+    }
+
+    /// The value of the bound called `name`, or nil for an unknown name.
+    public func value(named name: String) -> Int? { Self.keyPath(name).map { self[keyPath: $0] } }
+
+    /// These limits with `NAME=VALUE` settings applied (for a command line); an unknown name or
+    /// a value that is not an integer is an error listing what is accepted.
+    public func applying(_ settings: [String]) throws -> ServerLimits {
+        var limits = self
+        for setting in settings {
+            let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let keyPath = Self.keyPath(parts[0]) else {
+                throw BackendError.invalidRequest(
+                    "limit `\(setting)` is not NAME=VALUE with NAME one of \(Self.names.joined(separator: ", "))")
+            }
+            guard let value = Int(parts[1]) else {
+                throw BackendError.invalidRequest("limit \(parts[0]) needs an integer, got `\(parts[1])`")
+            }
+            limits[keyPath: keyPath] = value
+        }
+        return try limits.validated()
+    }
 }
