@@ -15,6 +15,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         // Vocabulary shared by every layer.
@@ -61,6 +64,13 @@ let package = Package(
                 dependencies: ["TrellisCore", "TrellisGGUF", "TrellisTokenizer", "TrellisModel",
                                "TrellisDecoding", "TrellisLinking", "TrellisSearch", "TrellisControl",
                                "TrellisStore", "TrellisEval", "TrellisTrie"]),
+        // The HTTP service: the only target that imports Hummingbird.
+        .target(name: "TrellisServer",
+                dependencies: ["TrellisCore", .product(name: "Hummingbird", package: "hummingbird"),
+                               // Already built as part of Hummingbird; named for the disconnect watcher.
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .target(name: "TrellisCLI",
                 dependencies: ["TrellisEngine",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -87,6 +97,8 @@ let package = Package(
         .testTarget(name: "TrellisSearchTests", dependencies: ["TrellisSearch", "TrellisTestSupport"]),
         .testTarget(name: "TrellisControlTests", dependencies: ["TrellisControl", "TrellisTestSupport"]),
         .testTarget(name: "TrellisEvalTests", dependencies: ["TrellisEval"]),
+        .testTarget(name: "TrellisServerTests",
+                    dependencies: ["TrellisServer", "TrellisCore", "TrellisDecoding", "TrellisTestSupport"]),
         .testTarget(name: "TrellisCLITests", dependencies: ["TrellisCLI", "TrellisTestSupport"]),
     ]
 )
