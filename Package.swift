@@ -72,7 +72,7 @@ let package = Package(
                                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .target(name: "TrellisCLI",
-                dependencies: ["TrellisEngine",
+                dependencies: ["TrellisEngine", "TrellisServer",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "trellis", dependencies: ["TrellisCLI"]),
 

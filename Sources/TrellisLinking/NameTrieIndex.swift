@@ -6,7 +6,7 @@ import TrellisTrie
 /// The knowledge base's names as prefix tries: a frozen trie persisted beside the store, plus an
 /// in-memory overlay of names added since it was built, so `trellis kb add` links at once.
 /// Each stored sequence is a name's answer tokens followed by the end token; payload = entity id.
-public struct NameTrieIndex {
+public struct NameTrieIndex: Sendable {
     /// The persisted trie and the in-memory trie of names added since (empty when none).
     public let tries: PrefixTrieOverlay
     public let endToken: TokenID
