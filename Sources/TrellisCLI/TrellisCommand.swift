@@ -5,7 +5,7 @@ public struct TrellisCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "trellis",
         abstract: "Generative retrieval and constrained generation with a built-in transformer runtime.",
-        subcommands: [ModelCommand.self, GenerateCommand.self, KBCommand.self, LinkCommand.self, EvalCommand.self, BenchCommand.self]
+        subcommands: [ModelCommand.self, GenerateCommand.self, KBCommand.self, LinkCommand.self, HMMCommand.self, EvalCommand.self, BenchCommand.self]
     )
     public init() {}
 
