@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (run a release build: swift build -c release).",
-        subcommands: [Runtime.self])
+        subcommands: [Runtime.self, BenchControlCommand.self])
 
     struct Runtime: ParsableCommand {
         static let configuration = CommandConfiguration(
