@@ -57,7 +57,8 @@ struct BenchControlCommand: ParsableCommand {
             t = Date()
             guided.addBias(in: state, to: row)
             biasTimes.append(Date().timeIntervalSince(t))
-            guard let token = Sampler().sample(UnsafeBufferPointer(row)) else { break }
+            var greedy = Sampler()
+            guard let token = greedy.sample(UnsafeBufferPointer(row)) else { break }
             t = Date()
             guard let next = guided.advance(state, by: token) else { break }
             advanceTimes.append(Date().timeIntervalSince(t))

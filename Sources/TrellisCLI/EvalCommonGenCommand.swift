@@ -47,7 +47,7 @@ struct EvalCommonGenCommand: ParsableCommand {
         var tallies = [String: Tally]()
         var log: FileHandle?
         if let outputs {
-            FileManager.default.createFile(atPath: outputs, contents: nil)
+            _ = FileManager.default.createFile(atPath: outputs, contents: nil)
             log = FileHandle(forWritingAtPath: outputs)
         }
         let bar = ProgressReporter("CommonGen dev")
