@@ -9,7 +9,7 @@ struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
         abstract: "Evaluate on the benchmark files in shared/data (read as they are).",
-        subcommands: [EvalLinkCommand.self, EvalSearchCommand.self])
+        subcommands: [EvalLinkCommand.self, EvalSearchCommand.self, EvalCommonGenCommand.self])
 }
 
 /// Character offsets as Python counts them (code points) → Swift `Character` offsets.

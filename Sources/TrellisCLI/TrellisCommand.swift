@@ -5,7 +5,7 @@ public struct TrellisCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "trellis",
         abstract: "Generative retrieval and constrained generation with a built-in transformer runtime.",
-        subcommands: [ModelCommand.self, GenerateCommand.self, KBCommand.self, LinkCommand.self, CorpusCommand.self, SearchCommand.self, EvalCommand.self, BenchCommand.self, ServeCommand.self]
+        subcommands: [ModelCommand.self, GenerateCommand.self, KBCommand.self, LinkCommand.self, CorpusCommand.self, SearchCommand.self, HMMCommand.self, EvalCommand.self, BenchCommand.self, ServeCommand.self]
     )
     public init() {}
 
