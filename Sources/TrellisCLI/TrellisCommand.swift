@@ -5,7 +5,7 @@ public struct TrellisCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "trellis",
         abstract: "Generative retrieval and constrained generation with a built-in transformer runtime.",
-        subcommands: [ModelCommand.self]
+        subcommands: [ModelCommand.self, GenerateCommand.self, BenchCommand.self]
     )
     public init() {}
 

@@ -59,10 +59,14 @@ public protocol LogitConstraint {
     /// Adds log-weights to the (already masked) log-probabilities of one hypothesis.
     /// The default adds nothing.
     func addBias(in state: State, to logProbs: UnsafeMutableBufferPointer<Float>)
+
+    /// Whether `addBias` does anything; decoders skip the full-row work when it does not.
+    var biasesLogits: Bool { get }
 }
 
 extension LogitConstraint {
     public func addBias(in state: State, to logProbs: UnsafeMutableBufferPointer<Float>) {}
+    public var biasesLogits: Bool { false }
 
     /// Sets every disallowed entry of `logits` to -infinity.
     public func applyMask(in state: State, to logits: UnsafeMutableBufferPointer<Float>) {

@@ -14,15 +14,16 @@ public enum TestPaths {
         return FileManager.default.fileExists(atPath: path) ? path : nil
     }
 
-    /// `shared/reference/NAME` beside the package or beside one of its ancestors (a worktree
-    /// lives deeper than the main checkout), if present.
+    /// `shared/reference/NAME` in the nearest ancestor of the package that has it (`../shared`
+    /// beside the main checkout, `../../shared` beside a worktree under `wt/`), if present.
     public static func reference(_ name: String) -> String? {
         var dir = packageRoot.deletingLastPathComponent()
-        for _ in 0..<3 {
+        while true {
             let path = dir.appendingPathComponent("shared/reference/\(name)").path
             if FileManager.default.fileExists(atPath: path) { return path }
-            dir = dir.deletingLastPathComponent()
+            let parent = dir.deletingLastPathComponent()
+            if parent.path == dir.path { return nil }
+            dir = parent
         }
-        return nil
     }
 }

@@ -1,1 +1,0 @@
-// TrellisDecoding: placeholder until its first real file lands.

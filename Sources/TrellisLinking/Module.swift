@@ -1,1 +1,0 @@
-// TrellisLinking: placeholder until its first real file lands.

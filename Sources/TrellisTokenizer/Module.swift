@@ -1,1 +1,0 @@
-// TrellisTokenizer: placeholder until its first real file lands.

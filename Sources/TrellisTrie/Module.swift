@@ -1,1 +1,0 @@
-// TrellisTrie: placeholder until its first real file lands.
