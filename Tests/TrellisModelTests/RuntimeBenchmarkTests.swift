@@ -12,7 +12,10 @@ final class RuntimeBenchmarkTests: XCTestCase {
         }
         guard let path = TestPaths.defaultModel else { throw XCTSkip("default model absent") }
         let rounds = Int(ProcessInfo.processInfo.environment["TRELLIS_BENCH_ROUNDS"] ?? "") ?? 5
-        let report = try RuntimeBenchmark(rounds: rounds).run(modelPath: path)
+        let steps = Int(ProcessInfo.processInfo.environment["TRELLIS_BENCH_STEPS"] ?? "") ?? 64
+        let threads = Int(ProcessInfo.processInfo.environment["TRELLIS_THREADS"] ?? "")
+        let report = try RuntimeBenchmark(rounds: rounds, decodeSteps: steps)
+            .run(modelPath: path, options: RuntimeOptions(threads: threads))
         print(report)
         XCTAssertGreaterThan(report.decode1, 0)
         XCTAssertGreaterThan(report.peakResidentBytes, 0)

@@ -1,0 +1,61 @@
+import Foundation
+import XCTest
+import COpenBLAS
+import TrellisCore
+import TrellisTestSupport
+@testable import TrellisModel
+
+/// Per-kernel timings on the real weights, on demand: `TRELLIS_BENCH=1 swift test -c release
+/// -Xswiftc -enable-testing --filter KernelTimingTests`. Prints the best of several runs.
+final class KernelTimingTests: XCTestCase {
+    func best(_ runs: Int = 20, _ body: () throws -> Void) rethrows -> Double {
+        var best = Double.infinity
+        for _ in 0..<runs {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            try body()
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
+        return best
+    }
+
+    func testKernelTimings() throws {
+        guard ProcessInfo.processInfo.environment["TRELLIS_BENCH"] != nil else { throw XCTSkip("set TRELLIS_BENCH=1") }
+        guard let path = TestPaths.defaultModel else { throw XCTSkip("default model absent") }
+        let threads = Int(ProcessInfo.processInfo.environment["TRELLIS_THREADS"] ?? "")
+        let model = try TransformerModel(path: path, options: RuntimeOptions(threads: threads))
+        let layer = model.weights.layers[0]
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: 16 * 1536)
+        for i in 0..<16 * 1536 { x[i] = Float(i % 17) * 0.01 - 0.08 }
+        let y = UnsafeMutablePointer<Float>.allocate(capacity: 16 * 49152)
+        for n in [1, 4, 8] {
+            for (name, w) in [("gate 1536x576 Q4_1", layer.gate), ("down 576x1536 Q4_1", layer.down),
+                              ("head 49152x576 Q8_0", model.weights.output)] {
+                let t = best { w.apply(x, count: n, into: y, loop: model.loop) }
+                let gmac = Double(w.rows * w.columns * n) / t / 1e9
+                print("n=\(n) \(name): \(t * 1e6) us, \(gmac) GMAC/s")
+            }
+        }
+        let head = model.weights.output
+        let dense = head.denseMatrix(model.loop)
+        for n in [1, 4, 8, 16] {
+            let t = best(10) {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(head.rows), Int32(head.columns),
+                            1, x, Int32(head.columns), dense, Int32(head.columns), 0, y, Int32(head.rows))
+            }
+            print("n=\(n) head f32 sgemm: \(t * 1e6) us, \(Double(head.rows * head.columns * n) / t / 1e9) GMAC/s")
+        }
+        // One full decode step at context 128, and its parts.
+        let seq = try model.makeSequence()
+        let logits = LogitMatrix(rows: 1, width: model.vocabularySize)
+        try model.extend([SequenceExtension(sequence: seq, tokens: RuntimeBenchmark.prompt(128, vocabulary: model.vocabularySize))], logits: logits)
+        var steps: [SequenceID] = []
+        let step = try best(10) {
+            let s = try model.fork(seq)
+            steps.append(s)
+            try model.extend([SequenceExtension(sequence: s, tokens: [42])], logits: logits)
+        }
+        print("decode step at 128: \(step * 1e3) ms")
+        let nothing = best(200) { model.loop.forEachChunk(2) { _ in } }
+        print("empty parallel section: \(nothing * 1e6) us")
+    }
+}
