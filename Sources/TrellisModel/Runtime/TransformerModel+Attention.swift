@@ -14,7 +14,7 @@ extension TransformerModel {
         for r in plan.tiledRequests { attendTiled(request: r, layer: l) }
     }
 
-    /// Dot-product attention, one (request, head) item at a time, items split over workers.
+    /// Dot-product attention, one (request, head) item at a time, items handed out to workers.
     /// O(new · length · headDim) per item.
     private func attendHeadByHead(layer l: Int) {
         let c = config
@@ -24,41 +24,35 @@ extension TransformerModel {
         let pageSize = cache.pageSize, hd = c.headDim
         let scale = 1 / Float(hd).squareRoot()
         let plan = self.plan, cache = self.cache
-        let items = plan.headItems.count
-        let chunks = min(loop.workers, items)
-        loop.forEachChunk(chunks) { chunkRange in
-            for chunk in chunkRange {
-                let scores = scoresBase.value + chunk * stride
-                for item in (items * chunk / chunks)..<(items * (chunk + 1) / chunks) {
-                    let r = plan.headItems[item] / c.heads, head = plan.headItems[item] % c.heads
-                    let group = head / c.groupSize
-                    let tableStart = plan.pageTableStart[r]
-                    for i in 0..<plan.count[r] {
-                        let t = plan.rowStart[r] + i
-                        let length = plan.startPosition[r] + i + 1
-                        let qv = q + t * c.queryWidth + head * hd
-                        var p = 0
-                        while p < length {
-                            let page = plan.pageTable[tableStart + p / pageSize]
-                            let keys = cache.keys(page, layer: l, head: group)
-                            for j in 0..<min(pageSize, length - p) {
-                                scores[p + j] = dot(qv, keys + j * hd, hd) * scale
-                            }
-                            p += pageSize
-                        }
-                        softmaxInPlace(scores, length)
-                        let o = out + t * c.queryWidth + head * hd
-                        o.update(repeating: 0, count: hd)
-                        p = 0
-                        while p < length {
-                            let page = plan.pageTable[tableStart + p / pageSize]
-                            let values = cache.values(page, layer: l, head: group)
-                            for j in 0..<min(pageSize, length - p) {
-                                addScaled(o, scores[p + j], values + j * hd, hd)
-                            }
-                            p += pageSize
-                        }
+        loop.forEach(plan.headItems.count) { item, worker in
+            let scores = scoresBase.value + worker * stride
+            let r = plan.headItems[item] / c.heads, head = plan.headItems[item] % c.heads
+            let group = head / c.groupSize
+            let tableStart = plan.pageTableStart[r]
+            for i in 0..<plan.count[r] {
+                let t = plan.rowStart[r] + i
+                let length = plan.startPosition[r] + i + 1
+                let qv = q + t * c.queryWidth + head * hd
+                var p = 0
+                while p < length {
+                    let page = plan.pageTable[tableStart + p / pageSize]
+                    let keys = cache.keys(page, layer: l, head: group)
+                    for j in 0..<min(pageSize, length - p) {
+                        scores[p + j] = dot(qv, keys + j * hd, hd) * scale
                     }
+                    p += pageSize
+                }
+                softmaxInPlace(scores, length)
+                let o = out + t * c.queryWidth + head * hd
+                o.update(repeating: 0, count: hd)
+                p = 0
+                while p < length {
+                    let page = plan.pageTable[tableStart + p / pageSize]
+                    let values = cache.values(page, layer: l, head: group)
+                    for j in 0..<min(pageSize, length - p) {
+                        addScaled(o, scores[p + j], values + j * hd, hd)
+                    }
+                    p += pageSize
                 }
             }
         }

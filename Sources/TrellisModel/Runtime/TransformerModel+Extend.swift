@@ -101,7 +101,7 @@ extension TransformerModel {
             rmsNorm(x + t * c.hidden, weight: w.attentionNorm, epsilon: c.rmsEpsilon,
                     into: h + t * c.hidden, count: c.hidden)
         }
-        LinearWeight.apply((w.query, q), (w.key, k), (w.value, v), input: h, count: n, loop: loop)
+        LinearWeight.apply(w.query, q, w.key, k, w.value, v, input: h, count: n, loop: loop)
         if let qb = w.queryBias, let kb = w.keyBias, let vb = w.valueBias {
             for t in 0..<n {
                 addInPlace(q + t * c.queryWidth, qb, c.queryWidth)
@@ -125,7 +125,7 @@ extension TransformerModel {
                     into: h + t * c.hidden, count: c.hidden)
         }
         let g = scratch.gate.pointer, u = scratch.up.pointer
-        LinearWeight.apply((w.gate, g), (w.up, u), input: h, count: n, loop: loop)
+        LinearWeight.apply(w.gate, g, w.up, u, nil, nil, input: h, count: n, loop: loop)
         forEachRow(n) { t in siluMultiply(g + t * c.ffn, u + t * c.ffn, c.ffn) }
         w.down.apply(g, count: n, into: h, loop: loop)
         addInPlace(x, h, n * c.hidden)

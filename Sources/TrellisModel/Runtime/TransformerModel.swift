@@ -59,7 +59,7 @@ public final class TransformerModel: NextTokenModel {
                              pageSize: options.pageSize)
         rope = RotaryEmbedding(style: config.ropeStyle, dims: config.ropeDims, base: config.ropeBase,
                                factors: weights.ropeFrequencyFactors)
-        loop = ParallelLoop(workers: options.threads)
+        loop = try ParallelLoop(workers: options.threads)
     }
 
     // MARK: NextTokenModel
