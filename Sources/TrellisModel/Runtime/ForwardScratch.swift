@@ -36,7 +36,7 @@ final class ForwardScratch {
     let gate = FloatScratch()          // g      [N × ffn]
     let up = FloatScratch()            // u      [N × ffn]
     let lastHidden = FloatScratch()    //        [requests × hidden]
-    let scores = FloatScratch()        // decode attention: [workers × longest sequence]
+    let scores = FloatScratch()        // decode attention: [workers × group size × longest sequence]
     let tileScores = FloatScratch()    // prefill attention: [tile × longest sequence]
     let gatheredKeys = FloatScratch()  //        [longest sequence × headDim]
     let gatheredValues = FloatScratch()
@@ -67,7 +67,7 @@ final class ExtendPlan {
     /// Per row: its request and absolute position.
     var rowRequest: [Int] = []
     var rowPosition: [Int] = []
-    /// (request · heads + head) for requests attended head by head with dot products.
+    /// (request · kvHeads + kvHead) for requests attended page by page (short appends).
     var headItems: [Int] = []
     /// Requests attended with sgemm over query tiles (long appends such as prefill).
     var tiledRequests: [Int] = []

@@ -82,7 +82,7 @@ extension TransformerModel {
                 plan.tiledRequests.append(r)
                 plan.longestTiled = max(plan.longestTiled, start + count)
             } else {
-                for h in 0..<config.heads { plan.headItems.append(r * config.heads + h) }
+                for g in 0..<config.kvHeads { plan.headItems.append(r * config.kvHeads + g) }
                 plan.longestHeadItem = max(plan.longestHeadItem, start + count)
             }
         }
@@ -137,11 +137,13 @@ extension TransformerModel {
         let c = config
         let r = plan.rowRequest[t], position = plan.rowPosition[t]
         let page = plan.pageTable[plan.pageTableStart[r] + position / cache.pageSize]
-        let slot = (position % cache.pageSize) * c.headDim
+        let slot = position % cache.pageSize, pageSize = cache.pageSize
         let k = scratch.key.pointer + t * c.kvWidth, v = scratch.value.pointer + t * c.kvWidth
         for head in 0..<c.kvHeads {
-            (cache.keys(page, layer: l, head: head) + slot).update(from: k + head * c.headDim, count: c.headDim)
-            (cache.values(page, layer: l, head: head) + slot).update(from: v + head * c.headDim, count: c.headDim)
+            (cache.keys(page, layer: l, head: head) + slot * c.headDim).update(from: k + head * c.headDim, count: c.headDim)
+            let values = cache.values(page, layer: l, head: head) + slot
+            let source = v + head * c.headDim
+            for d in 0..<c.headDim { values[d * pageSize] = source[d] }
         }
     }
 
