@@ -71,6 +71,8 @@ final class ExtendPlan {
     var headItems: [Int] = []
     /// Requests attended with sgemm over query tiles (long appends such as prefill).
     var tiledRequests: [Int] = []
+    /// Sequences seen while validating a request list (kept to reuse its storage).
+    var seenSequences = Set<Int>()
     var rows = 0
     /// Longest sequence after this call among head-by-head / tiled requests.
     var longestHeadItem = 0

@@ -42,11 +42,11 @@ extension TransformerModel {
             throw TrellisError.invalidArgument(
                 "logit matrix width \(logits.width) differs from the vocabulary size \(vocabularySize)")
         }
-        var seen = Set<Int>()
+        plan.seenSequences.removeAll(keepingCapacity: true)
         for request in requests {
             let id = request.sequence.rawValue
             guard let length = cache.length(of: request.sequence) else { throw TrellisError.sequenceUnknown(id) }
-            guard seen.insert(id).inserted else {
+            guard plan.seenSequences.insert(id).inserted else {
                 throw TrellisError.invalidArgument("sequence \(request.sequence) appears twice in one extend")
             }
             guard !request.tokens.isEmpty else {
