@@ -135,6 +135,11 @@ final class TinyConsistencyTests: XCTestCase {
         _ = try checks.batchedEqualsSeparate(lengths: [1, 5, 17, 3, 30, 2])
         _ = try checks.batchedEqualsSeparate(lengths: [1])
         _ = try checks.batchedEqualsSeparate(lengths: Array(repeating: 1, count: 20))
+        // Batches of 4+ rows on sgemm, single rows on the kernels: the two paths meet here.
+        let mixed = try tinyModel()
+        mixed.setDenseRowThreshold(4)
+        var mixedChecks = ConsistencyChecks(model: mixed, seed: 14)
+        _ = try mixedChecks.batchedEqualsSeparate(lengths: [1, 2, 9, 1, 20])
     }
 
     func testForkedEqualsRecomputed() throws {

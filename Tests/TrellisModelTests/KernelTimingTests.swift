@@ -24,9 +24,9 @@ final class KernelTimingTests: XCTestCase {
         let threads = Int(ProcessInfo.processInfo.environment["TRELLIS_THREADS"] ?? "")
         let model = try TransformerModel(path: path, options: RuntimeOptions(threads: threads))
         let layer = model.weights.layers[0]
-        let x = UnsafeMutablePointer<Float>.allocate(capacity: 16 * 1536)
-        for i in 0..<16 * 1536 { x[i] = Float(i % 17) * 0.01 - 0.08 }
-        let y = UnsafeMutablePointer<Float>.allocate(capacity: 16 * 49152)
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: 512 * 1536)
+        for i in 0..<512 * 1536 { x[i] = Float(i % 17) * 0.01 - 0.08 }
+        let y = UnsafeMutablePointer<Float>.allocate(capacity: 16 * 49152 + 512 * 1536)
         for n in [1, 4, 8] {
             for (name, w) in [("gate 1536x576 Q4_1", layer.gate), ("down 576x1536 Q4_1", layer.down),
                               ("head 49152x576 Q8_0", model.weights.output)] {
@@ -34,6 +34,17 @@ final class KernelTimingTests: XCTestCase {
                 let gmac = Double(w.rows * w.columns * n) / t / 1e9
                 print("n=\(n) \(name): \(t * 1e6) us, \(gmac) GMAC/s")
             }
+        }
+        // Many rows: kernel products on Q4_1 against sgemm on the float32 copy.
+        let gate = layer.gate, gateDense = gate.denseMatrix(model.loop)
+        for n in [16, 64, 128, 512] {
+            let tk = best(5) { model.loop.pool.matmul(gate.matrix!, input: x, rows: n, output: y) }
+            let ts = best(5) {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(gate.rows), Int32(gate.columns),
+                            1, x, Int32(gate.columns), gateDense, Int32(gate.columns), 0, y, Int32(gate.rows))
+            }
+            let macs = Double(gate.rows * gate.columns * n)
+            print("n=\(n) gate: kernel \(tk * 1e6) us (\(macs / tk / 1e9) GMAC/s), sgemm \(ts * 1e6) us (\(macs / ts / 1e9) GMAC/s)")
         }
         let head = model.weights.output
         let dense = head.denseMatrix(model.loop)
@@ -55,6 +66,13 @@ final class KernelTimingTests: XCTestCase {
             try model.extend([SequenceExtension(sequence: s, tokens: [42])], logits: logits)
         }
         print("decode step at 128: \(step * 1e3) ms")
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        var token: TokenID = 42
+        for _ in 0..<200 {
+            try model.extend([SequenceExtension(sequence: seq, tokens: [token])], logits: logits)
+            token = TransformerModel.bestTwo(logits.row(0)).token
+        }
+        print("200 decode steps from 128: \(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6 / 200) ms/step")
         let nothing = best(200) { model.loop.forEachChunk(2) { _ in } }
         print("empty parallel section: \(nothing * 1e6) us")
     }

@@ -19,8 +19,9 @@ final class TinyModelTests: XCTestCase {
         return (0..<n).map { _ in TokenID(rng.next() % UInt64(vocabulary)) }
     }
 
-    /// Prefill (tiled attention, sgemm) and token-by-token decode (paged dot products, quantized
-    /// kernels) both match the plain twin, for each architecture variant.
+    /// Prefill (tiled sgemm attention) and token-by-token decode (page-by-page attention) both
+    /// match the plain twin, for each architecture variant, with products on the quantized
+    /// kernels and, pinned, on sgemm over float32 copies.
     func testVariantsMatchPlainTwin() throws {
         var variants: [(String, TinyTransformerSpec)] = []
         var s = TinyTransformerSpec()
@@ -40,7 +41,19 @@ final class TinyModelTests: XCTestCase {
         variants.append(("qwen2 untied, no grouping", s))
 
         for (label, spec) in variants {
+            try checkAgainstPlainTwin(label, spec, denseFrom: nil)
+        }
+        // The same with products of 4+ rows on sgemm over float32 copies.
+        try checkAgainstPlainTwin("llama tied Q4_1, sgemm", TinyTransformerSpec(), denseFrom: 4)
+        var qwen = TinyTransformerSpec()
+        qwen.architecture = "qwen2"
+        try checkAgainstPlainTwin("qwen2, sgemm", qwen, denseFrom: 4)
+    }
+
+    func checkAgainstPlainTwin(_ label: String, _ spec: TinyTransformerSpec, denseFrom: Int?) throws {
+        do {
             let (m, path) = try model(spec, options: RuntimeOptions(pageSize: 8))
+            if let denseFrom { m.setDenseRowThreshold(denseFrom) }
             let plain = try PlainTransformer(path: path)
             let tokens = randomTokens(24, vocabulary: spec.vocabularySize, seed: spec.seed)
             let expected = plain.logits(tokens)

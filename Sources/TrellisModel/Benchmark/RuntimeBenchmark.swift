@@ -19,7 +19,8 @@ public struct RuntimeBenchmarkReport: Sendable, CustomStringConvertible {
     public var modelPath: String
     /// Seconds to map the file and build the model (nil when the model was passed in loaded).
     public var loadSeconds: Double?
-    /// Seconds of the first long prefill, which also converts weights to float32.
+    /// Seconds of the first 512-token prefill (cold: pages fault in, float32 copies are made
+    /// where this CPU uses them).
     public var firstPrefillSeconds: Double
     public var prefill128: Double
     public var prefill512: Double
@@ -50,7 +51,7 @@ public struct RuntimeBenchmarkReport: Sendable, CustomStringConvertible {
         var lines = ["runtime benchmark: \(modelPath)",
                      "threads \(threads), OpenBLAS core \(openBLASCore), median of \(rounds) rounds"]
         if let loadSeconds { lines.append(pad("load") + "\(f(loadSeconds * 1000)) ms") }
-        lines.append(pad("first prefill (incl. f32 weights)")
+        lines.append(pad("first prefill, 512 tokens (cold)")
                      + "\(f(firstPrefillSeconds * 1000)) ms")
         lines.append(row("prefill, 128-token prompt", prefill128, Self.llamaCppPrefill128))
         lines.append(row("prefill, 512-token prompt", prefill512, Self.llamaCppPrefill512))
@@ -66,7 +67,7 @@ public struct RuntimeBenchmarkReport: Sendable, CustomStringConvertible {
 /// and 512-token prompts, greedy decode of one sequence after a 128-token prompt, and aggregate
 /// greedy decode of 8 sequences forked from one 128-token prompt (each child starts from a
 /// different one of the prompt's top-8 tokens, as beams would). Each figure is the median of
-/// `rounds` runs after a warm-up that converts weights to float32. Prompts are fixed
+/// `rounds` runs after a cold warm-up prefill. Prompts are fixed
 /// pseudo-random token ids, so runs are comparable.
 public struct RuntimeBenchmark: Sendable {
     public var rounds: Int

@@ -36,7 +36,7 @@ final class ForwardScratch {
     let gate = FloatScratch()          // g      [N × ffn]
     let up = FloatScratch()            // u      [N × ffn]
     let lastHidden = FloatScratch()    //        [requests × hidden]
-    let scores = FloatScratch()        // decode attention: [workers × longest sequence]
+    let scores = FloatScratch()        // decode attention: [workers × group size × longest sequence]
     let tileScores = FloatScratch()    // prefill attention: [tile × longest sequence]
     let gatheredKeys = FloatScratch()  //        [longest sequence × headDim]
     let gatheredValues = FloatScratch()
@@ -67,10 +67,12 @@ final class ExtendPlan {
     /// Per row: its request and absolute position.
     var rowRequest: [Int] = []
     var rowPosition: [Int] = []
-    /// (request · heads + head) for requests attended head by head with dot products.
+    /// (request · kvHeads + kvHead) for requests attended page by page (short appends).
     var headItems: [Int] = []
     /// Requests attended with sgemm over query tiles (long appends such as prefill).
     var tiledRequests: [Int] = []
+    /// Sequences seen while validating a request list (kept to reuse its storage).
+    var seenSequences = Set<Int>()
     var rows = 0
     /// Longest sequence after this call among head-by-head / tiled requests.
     var longestHeadItem = 0

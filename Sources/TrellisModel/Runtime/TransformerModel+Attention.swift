@@ -1,8 +1,10 @@
 import COpenBLAS
+import CTrellisKernels
+import TrellisKernels
 
 extension TransformerModel {
     /// Requests appending at least this many tokens attend with `sgemm` over query tiles;
-    /// shorter appends (decode, beam steps) take per-head dot products over cache pages.
+    /// shorter appends (decode, beam steps) attend page by page with kernel products.
     static let tiledAttentionRows = 16
     /// Query rows per tile of the sgemm path (bounds the score tile to tile × length floats).
     static let attentionTile = 128
@@ -10,70 +12,69 @@ extension TransformerModel {
     /// Causal grouped-query attention of every plan row over its sequence's cache at layer l,
     /// writing o [N × heads·headDim]. The rows' own keys and values are already cached.
     func attend(layer l: Int) {
-        if !plan.headItems.isEmpty { attendHeadByHead(layer: l) }
+        if !plan.headItems.isEmpty { attendPageByPage(layer: l) }
         for r in plan.tiledRequests { attendTiled(request: r, layer: l) }
     }
 
-    /// Dot-product attention, one (request, head) item at a time, items split over workers.
-    /// O(new · length · headDim) per item.
-    private func attendHeadByHead(layer l: Int) {
+    /// Attention for short appends, one (request, KV head) item at a time, items handed out to
+    /// workers. For each new row, the group's query heads (contiguous in q) meet each cache page
+    /// in two products: scores[heads × page] = Q·Kᵀ and O[heads × headDim] += P·V (values are
+    /// stored transposed, so both are `Y = X·Wᵀ` with the page as W). O(new · length · headDim)
+    /// work per query head, two kernel calls per page.
+    private func attendPageByPage(layer l: Int) {
         let c = config
+        let group = c.groupSize, hd = c.headDim
         let stride = plan.longestHeadItem
-        let scoresBase = UncheckedSendable(scratch.scores.reserve(stride * loop.workers))
+        let scoresBase = UncheckedSendable(scratch.scores.reserve(stride * group * loop.workers))
         let q = scratch.query.pointer, out = scratch.attention.pointer
-        let pageSize = cache.pageSize, hd = c.headDim
+        let pageSize = cache.pageSize
         let scale = 1 / Float(hd).squareRoot()
         let plan = self.plan, cache = self.cache
-        let items = plan.headItems.count
-        let chunks = min(loop.workers, items)
-        loop.forEachChunk(chunks) { chunkRange in
-            for chunk in chunkRange {
-                let scores = scoresBase.value + chunk * stride
-                for item in (items * chunk / chunks)..<(items * (chunk + 1) / chunks) {
-                    let r = plan.headItems[item] / c.heads, head = plan.headItems[item] % c.heads
-                    let group = head / c.groupSize
-                    let tableStart = plan.pageTableStart[r]
-                    for i in 0..<plan.count[r] {
-                        let t = plan.rowStart[r] + i
-                        let length = plan.startPosition[r] + i + 1
-                        let qv = q + t * c.queryWidth + head * hd
-                        var p = 0
-                        while p < length {
-                            let page = plan.pageTable[tableStart + p / pageSize]
-                            let keys = cache.keys(page, layer: l, head: group)
-                            for j in 0..<min(pageSize, length - p) {
-                                scores[p + j] = dot(qv, keys + j * hd, hd) * scale
-                            }
-                            p += pageSize
-                        }
-                        softmaxInPlace(scores, length)
-                        let o = out + t * c.queryWidth + head * hd
-                        o.update(repeating: 0, count: hd)
-                        p = 0
-                        while p < length {
-                            let page = plan.pageTable[tableStart + p / pageSize]
-                            let values = cache.values(page, layer: l, head: group)
-                            for j in 0..<min(pageSize, length - p) {
-                                addScaled(o, scores[p + j], values + j * hd, hd)
-                            }
-                            p += pageSize
-                        }
-                    }
+        let level = Int32(-1)   // the fastest kernels this CPU runs
+        loop.forEach(plan.headItems.count) { item, worker in
+            let scores = scoresBase.value + worker * stride * group
+            let r = plan.headItems[item] / c.kvHeads, kvHead = plan.headItems[item] % c.kvHeads
+            let tableStart = plan.pageTableStart[r]
+            for i in 0..<plan.count[r] {
+                let t = plan.rowStart[r] + i
+                let length = plan.startPosition[r] + i + 1
+                let queries = q + t * c.queryWidth + kvHead * group * hd   // [group × hd]
+                VectorMath.scale(queries, by: scale, count: group * hd)      // q/√d, once per row
+                var p = 0
+                while p < length {
+                    let page = plan.pageTable[tableStart + p / pageSize]
+                    let n = min(pageSize, length - p)
+                    trellis_matmul_rows(level, Int32(TRELLIS_FORMAT_F32), cache.keys(page, layer: l, head: kvHead),
+                                        hd * 4, Int64(hd), queries, Int64(hd), Int64(group),
+                                        scores + p, Int64(stride), 0, Int64(n), 0)
+                    p += pageSize
+                }
+                for h in 0..<group { softmaxInPlace(scores + h * stride, length) }
+                let o = out + t * c.queryWidth + kvHead * group * hd             // [group × hd]
+                p = 0
+                while p < length {
+                    let page = plan.pageTable[tableStart + p / pageSize]
+                    let n = min(pageSize, length - p)
+                    trellis_matmul_rows(level, Int32(TRELLIS_FORMAT_F32), cache.values(page, layer: l, head: kvHead),
+                                        pageSize * 4, Int64(n), scores + p, Int64(stride), Int64(group),
+                                        o, Int64(hd), 0, Int64(hd), p == 0 ? 0 : 1)
+                    p += pageSize
                 }
             }
         }
     }
 
-    /// Attention for a long append: per KV head, gather its keys and values contiguous, then per
-    /// query head and tile of query rows, scores = Q·Kᵀ (sgemm), causal softmax, O = P·V (sgemm).
-    /// Keys beyond a tile's last position are never touched.
+    /// Attention for a long append: per KV head, gather its keys [length × hd] and transposed
+    /// values [hd × length] contiguous, then per query head and tile of query rows,
+    /// scores = Q·Kᵀ (sgemm), causal softmax, O = P·V (sgemm). Keys beyond a tile's last
+    /// position are never touched.
     private func attendTiled(request r: Int, layer l: Int) {
         let c = config, hd = c.headDim
         let count = plan.count[r], start = plan.startPosition[r], length = start + count
         let tableStart = plan.pageTableStart[r]
         let pageSize = cache.pageSize
         let keys = scratch.gatheredKeys.reserve(length * hd)
-        let values = scratch.gatheredValues.reserve(length * hd)
+        let values = scratch.gatheredValues.reserve(length * hd)   // [hd × length]
         let tile = min(Self.attentionTile, count)
         let scores = scratch.tileScores.reserve(tile * length)
         let q = scratch.query.pointer + plan.rowStart[r] * c.queryWidth
@@ -85,7 +86,8 @@ extension TransformerModel {
                 let page = plan.pageTable[tableStart + p / pageSize]
                 let n = min(pageSize, length - p)
                 (keys + p * hd).update(from: cache.keys(page, layer: l, head: group), count: n * hd)
-                (values + p * hd).update(from: cache.values(page, layer: l, head: group), count: n * hd)
+                let pageValues = cache.values(page, layer: l, head: group)
+                for d in 0..<hd { (values + d * length + p).update(from: pageValues + d * pageSize, count: n) }
                 p += pageSize
             }
             for head in group * c.groupSize..<(group + 1) * c.groupSize {
@@ -103,8 +105,8 @@ extension TransformerModel {
                         softmaxInPlace(row, visible)
                         if visible < span { (row + visible).update(repeating: 0, count: span - visible) }
                     }
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(hd), Int32(span),
-                                1, scores, Int32(span), values, Int32(hd), 0,
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(hd), Int32(span),
+                                1, scores, Int32(span), values, Int32(length), 0,
                                 out + i0 * c.queryWidth + head * hd, Int32(c.queryWidth))
                     i0 += rows
                 }

@@ -42,11 +42,11 @@ extension TransformerModel {
             throw TrellisError.invalidArgument(
                 "logit matrix width \(logits.width) differs from the vocabulary size \(vocabularySize)")
         }
-        var seen = Set<Int>()
+        plan.seenSequences.removeAll(keepingCapacity: true)
         for request in requests {
             let id = request.sequence.rawValue
             guard let length = cache.length(of: request.sequence) else { throw TrellisError.sequenceUnknown(id) }
-            guard seen.insert(id).inserted else {
+            guard plan.seenSequences.insert(id).inserted else {
                 throw TrellisError.invalidArgument("sequence \(request.sequence) appears twice in one extend")
             }
             guard !request.tokens.isEmpty else {
@@ -82,7 +82,7 @@ extension TransformerModel {
                 plan.tiledRequests.append(r)
                 plan.longestTiled = max(plan.longestTiled, start + count)
             } else {
-                for h in 0..<config.heads { plan.headItems.append(r * config.heads + h) }
+                for g in 0..<config.kvHeads { plan.headItems.append(r * config.kvHeads + g) }
                 plan.longestHeadItem = max(plan.longestHeadItem, start + count)
             }
         }
@@ -101,7 +101,7 @@ extension TransformerModel {
             rmsNorm(x + t * c.hidden, weight: w.attentionNorm, epsilon: c.rmsEpsilon,
                     into: h + t * c.hidden, count: c.hidden)
         }
-        LinearWeight.apply((w.query, q), (w.key, k), (w.value, v), input: h, count: n, loop: loop)
+        LinearWeight.apply(w.query, q, w.key, k, w.value, v, input: h, count: n, loop: loop)
         if let qb = w.queryBias, let kb = w.keyBias, let vb = w.valueBias {
             for t in 0..<n {
                 addInPlace(q + t * c.queryWidth, qb, c.queryWidth)
@@ -125,7 +125,7 @@ extension TransformerModel {
                     into: h + t * c.hidden, count: c.hidden)
         }
         let g = scratch.gate.pointer, u = scratch.up.pointer
-        LinearWeight.apply((w.gate, g), (w.up, u), input: h, count: n, loop: loop)
+        LinearWeight.apply(w.gate, g, w.up, u, nil, nil, input: h, count: n, loop: loop)
         forEachRow(n) { t in siluMultiply(g + t * c.ffn, u + t * c.ffn, c.ffn) }
         w.down.apply(g, count: n, into: h, loop: loop)
         addInPlace(x, h, n * c.hidden)
@@ -137,11 +137,13 @@ extension TransformerModel {
         let c = config
         let r = plan.rowRequest[t], position = plan.rowPosition[t]
         let page = plan.pageTable[plan.pageTableStart[r] + position / cache.pageSize]
-        let slot = (position % cache.pageSize) * c.headDim
+        let slot = position % cache.pageSize, pageSize = cache.pageSize
         let k = scratch.key.pointer + t * c.kvWidth, v = scratch.value.pointer + t * c.kvWidth
         for head in 0..<c.kvHeads {
-            (cache.keys(page, layer: l, head: head) + slot).update(from: k + head * c.headDim, count: c.headDim)
-            (cache.values(page, layer: l, head: head) + slot).update(from: v + head * c.headDim, count: c.headDim)
+            (cache.keys(page, layer: l, head: head) + slot * c.headDim).update(from: k + head * c.headDim, count: c.headDim)
+            let values = cache.values(page, layer: l, head: head) + slot
+            let source = v + head * c.headDim
+            for d in 0..<c.headDim { values[d * pageSize] = source[d] }
         }
     }
 

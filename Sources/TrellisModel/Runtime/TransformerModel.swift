@@ -59,7 +59,7 @@ public final class TransformerModel: NextTokenModel {
                              pageSize: options.pageSize)
         rope = RotaryEmbedding(style: config.ropeStyle, dims: config.ropeDims, base: config.ropeBase,
                                factors: weights.ropeFrequencyFactors)
-        loop = ParallelLoop(workers: options.threads)
+        loop = try ParallelLoop(workers: options.threads)
     }
 
     // MARK: NextTokenModel
@@ -89,10 +89,15 @@ public final class TransformerModel: NextTokenModel {
     /// Live sequences (made or forked, not yet released).
     public var liveSequences: Int { cache.liveSequences }
 
-    /// Converts every weight matrix to its float32 copy now instead of at the first long
-    /// append, so that the first prefill's latency is not spent dequantizing.
+    /// Makes now the float32 weight copies that long appends use on this CPU (none where the
+    /// quantized kernels win at every size), so the first prefill is not spent dequantizing.
     public func prepareForLongAppends() {
-        for m in weights.allMatrices { _ = m.denseMatrix(loop) }
+        for m in weights.allMatrices where !m.usesKernel(rows: Int.max - 1) { _ = m.denseMatrix(loop) }
+    }
+
+    /// Sends products of at least `rows` activation rows to sgemm (tests pin both paths).
+    func setDenseRowThreshold(_ rows: Int) {
+        for m in weights.allMatrices { m.denseRowThreshold = rows }
     }
 
     /// Whether the cache's reference counts agree with its sequences (for tests).

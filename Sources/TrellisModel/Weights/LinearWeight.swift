@@ -1,14 +1,15 @@
 import COpenBLAS
 import TrellisGGUF
+import TrellisKernels
 
 /// One weight matrix W [rows × columns] of a linear layer, applied as Y[n × rows] = X[n × columns] · Wᵀ
 /// (row-major activations, one output feature per weight row, as GGUF stores them).
 ///
-/// The quantized bytes stay in the file mapping. Few activation rows (decode, small beams) run
-/// matrix-vector kernels straight on the quantized blocks (Q4_1, Q8_0; O(rows·columns·n) work,
-/// weights read once per call); many rows (prefill) run OpenBLAS `sgemm` over a float32 copy
-/// dequantized on first such use and kept (4 bytes per weight). Types without a quantized
-/// kernel always take the float32 path, so every `GGMLType` is correct, if not fast.
+/// The quantized bytes stay in the file mapping. Products run TrellisKernels' kernels straight
+/// on the quantized blocks (F32, F16, Q4_0, Q4_1, Q8_0; SIMD chosen at run time; weights read
+/// once per call for all n rows) unless n reaches `denseRowThreshold` for this CPU, where
+/// OpenBLAS `sgemm` over a float32 copy (dequantized on first such use and kept, 4 bytes per
+/// weight) is faster. Other types always take the float32 path: correct, if not fast.
 final class LinearWeight {
     let name: String
     let type: GGMLType
@@ -19,13 +20,24 @@ final class LinearWeight {
     /// Row-major quantized rows in the mapping, `rowBytes` apart.
     let quantized: UnsafeRawPointer
     let rowBytes: Int
+    /// The same bytes as a kernel matrix, when TrellisKernels has a product for the type.
+    let matrix: WeightMatrix?
     /// float32 copy [rows × columns], made lazily (or the mapping itself for F32 tensors).
     private var dense: UnsafePointer<Float>?
     private var ownsDense = false
-    let kernel: QuantizedKernel?
 
-    /// At or above this many activation rows, `sgemm` over float32 weights wins.
-    static let denseRowThreshold = 16
+    /// At or above this many activation rows, `sgemm` over float32 weights beats the kernels.
+    /// Measured on an AVX-512 machine: the AVX-512 Q4_1 kernel runs 80-90 GMAC/s at every row
+    /// count against 35-60 for OpenBLAS sgemm (Haswell kernels), so it never hands over (and
+    /// no float32 copies are made); the AVX2 kernel runs ~40 GMAC/s, below sgemm from 64 rows;
+    /// the portable 128-bit kernel is far below sgemm beyond a few rows.
+    static let defaultDenseRowThreshold: Int = {
+        switch KernelLevel.fastest {
+        case .avx512: return Int.max
+        case .avx2: return 32
+        default: return 4
+        }
+    }()
 
     init(name: String, type: GGMLType, rows: Int, columns: Int, data: UnsafeRawPointer) {
         self.name = name
@@ -34,7 +46,11 @@ final class LinearWeight {
         self.columns = columns
         self.quantized = data
         self.rowBytes = type.byteCount(elements: columns)
-        self.kernel = QuantizedKernel(type: type)
+        if let format = WeightFormat(rawValue: Int32(type.rawValue)) {
+            matrix = try? WeightMatrix(format: format, rows: rows, cols: columns, data: data)
+        } else {
+            matrix = nil
+        }
         if type == .f32 { dense = UnsafePointer(data.assumingMemoryBound(to: Float.self)) }
     }
 
@@ -47,7 +63,11 @@ final class LinearWeight {
 
     /// Dequantizes row `r` into `out` (columns floats).
     func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
-        type.dequantize(quantized + r * rowBytes, count: columns, into: out)
+        if let matrix {
+            matrix.dequantizeRow(r, into: out)
+        } else {
+            type.dequantize(quantized + r * rowBytes, count: columns, into: out)
+        }
     }
 
     /// The float32 matrix, dequantizing it on first use.
@@ -63,16 +83,18 @@ final class LinearWeight {
         return dense!
     }
 
+    /// Whether a product over `n` rows runs on the quantized bytes.
+    @inline(__always)
+    func usesKernel(rows n: Int) -> Bool { matrix != nil && n < denseRowThreshold }
+
+    /// This matrix's switch-over row count (tests lower it to pin the sgemm path).
+    var denseRowThreshold = LinearWeight.defaultDenseRowThreshold
+
     /// Y[n × rows] = X[n × columns] · Wᵀ.
     func apply(_ x: UnsafePointer<Float>, count n: Int, into y: UnsafeMutablePointer<Float>, loop: ParallelLoop) {
         guard n > 0 else { return }
-        if let kernel, n < Self.denseRowThreshold {
-            let xs = UncheckedSendable(x), ys = UncheckedSendable(y)
-            loop.forEachChunk(rows, grain: 32) { range in
-                kernel.multiply(weights: self.quantized, rowBytes: self.rowBytes, rowRange: range,
-                                columns: self.columns, x: xs.value, count: n,
-                                y: ys.value, yStride: self.rows)
-            }
+        if usesKernel(rows: n) {
+            Self.apply(self, y, nil, nil, nil, nil, input: x, count: n, loop: loop)
             return
         }
         let w = denseMatrix(loop)
@@ -80,30 +102,32 @@ final class LinearWeight {
                     1, x, Int32(columns), w, Int32(columns), 0, y, Int32(rows))
     }
 
-    /// Applies two or three matrices that read the same input (q/k/v, gate/up) in one parallel
-    /// section over their rows together, so short decode steps pay one dispatch, not three.
-    static func apply(_ parts: (LinearWeight, UnsafeMutablePointer<Float>),
-                      _ more: (LinearWeight, UnsafeMutablePointer<Float>),
-                      _ last: (LinearWeight, UnsafeMutablePointer<Float>)? = nil,
+    /// Applies up to three matrices that read the same input (q/k/v, gate/up) in one parallel
+    /// section over their rows together, so a short decode step pays one dispatch, not three.
+    static func apply(_ a: LinearWeight, _ ya: UnsafeMutablePointer<Float>,
+                      _ b: LinearWeight?, _ yb: UnsafeMutablePointer<Float>?,
+                      _ c: LinearWeight?, _ yc: UnsafeMutablePointer<Float>?,
                       input x: UnsafePointer<Float>, count n: Int, loop: ParallelLoop) {
-        let all = [parts, more] + (last.map { [$0] } ?? [])
-        guard n < denseRowThreshold, all.allSatisfy({ $0.0.kernel != nil && $0.0.columns == parts.0.columns }) else {
-            for (w, y) in all { w.apply(x, count: n, into: y, loop: loop) }
+        let fused = a.usesKernel(rows: n) && (b?.usesKernel(rows: n) ?? true) && (c?.usesKernel(rows: n) ?? true)
+        guard fused else {
+            a.apply(x, count: n, into: ya, loop: loop)
+            if let b, let yb { b.apply(x, count: n, into: yb, loop: loop) }
+            if let c, let yc { c.apply(x, count: n, into: yc, loop: loop) }
             return
         }
-        let total = all.reduce(0) { $0 + $1.0.rows }
-        let box = UncheckedSendable((all, x))
-        loop.forEachChunk(total, grain: 32) { range in
-            let (all, x) = box.value
-            var base = 0
-            for (w, y) in all {
-                let lo = max(range.lowerBound - base, 0), hi = min(range.upperBound - base, w.rows)
-                if lo < hi {
-                    w.kernel!.multiply(weights: w.quantized, rowBytes: w.rowBytes, rowRange: lo..<hi,
-                                       columns: w.columns, x: x, count: n, y: y, yStride: w.rows)
-                }
-                base += w.rows
+        let rowsA = a.rows, rowsB = b?.rows ?? 0, total = rowsA + rowsB + (c?.rows ?? 0)
+        let tasks = loop.taskCount(rows: total, n: n)
+        let box = UncheckedSendable((x, ya, yb, yc))
+        loop.forEach(tasks) { t, _ in
+            let (x, ya, yb, yc) = box.value
+            let lo = total * t / tasks, hi = total * (t + 1) / tasks
+            func run(_ w: LinearWeight, _ y: UnsafeMutablePointer<Float>, _ base: Int) {
+                let r0 = max(lo - base, 0), r1 = min(hi - base, w.rows)
+                if r0 < r1 { w.matrix!.multiply(input: x, rows: n, output: y, rowRange: r0..<r1) }
             }
+            run(a, ya, 0)
+            if let b, let yb { run(b, yb, rowsA) }
+            if let c, let yc { run(c, yc, rowsA + rowsB) }
         }
     }
 
@@ -112,7 +136,7 @@ final class LinearWeight {
         let row = UnsafeMutablePointer<Float>.allocate(capacity: columns)
         defer { row.deallocate() }
         for r in 0..<rows {
-            dequantizeRow(r, into: row)
+            type.dequantize(quantized + r * rowBytes, count: columns, into: row)
             for i in 0..<n {
                 var s = 0.0
                 for c in 0..<columns { s += Double(row[c]) * Double(x[i * columns + c]) }

@@ -1,1 +1,0 @@
-#include "trellis_kernels.h"

@@ -1,1 +1,0 @@
-// TrellisKernels: placeholder until its first real file lands.

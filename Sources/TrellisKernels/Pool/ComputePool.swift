@@ -1,0 +1,66 @@
+import CTrellisKernels
+import TrellisCore
+
+/// A fixed set of persistent threads for the fine-grained parallel work of a forward pass
+/// (a decode step issues about 210 matrix products plus attention). The calling thread takes
+/// part, so `threadCount` participants need `threadCount − 1` pthreads. Idle workers spin for
+/// `spinMicroseconds`, then sleep on a condition variable, so a job dispatched while they
+/// spin costs about a microsecond (see `KernelBenchmark`). Tasks are handed out one at a time
+/// from a shared atomic counter, which balances uneven tasks and a noisy machine; a worker
+/// that wakes late never delays a job whose tasks the others already finished.
+/// One job runs at a time: a job submitted while another runs (from another thread, or
+/// nested inside a task) runs serially on its caller instead of blocking.
+public final class ComputePool: @unchecked Sendable {
+    /// Participants, the caller included.
+    public let threadCount: Int
+    private let handle: OpaquePointer
+
+    /// The number of cores this process may use (at least 1).
+    public static var defaultThreadCount: Int { Int(trellis_active_cores()) }
+
+    /// Starts `threads − 1` workers (threads is clamped to 1...256).
+    public init(threads: Int = ComputePool.defaultThreadCount, spinMicroseconds: Int = 100) throws {
+        guard let pool = trellis_pool_create(Int32(clamping: threads), Int64(spinMicroseconds)) else {
+            throw TrellisError.invalidArgument("could not start \(threads - 1) worker threads")
+        }
+        handle = pool
+        threadCount = Int(trellis_pool_threads(pool))
+    }
+
+    deinit { trellis_pool_destroy(handle) }
+
+    /// Calls `body(index, worker)` once for every index in 0..<count, spread over the pool;
+    /// `worker` in 0..<threadCount names the participant (for per-worker scratch buffers).
+    /// Returns when all calls have returned. `body` runs concurrently with itself: it must
+    /// only write disjoint memory.
+    public func parallelFor(_ count: Int, _ body: (_ index: Int, _ worker: Int) -> Void) {
+        guard count > 0 else { return }
+        typealias Body = (Int, Int) -> Void
+        withoutActuallyEscaping(body) { escapable in
+            var task: Body = escapable
+            withUnsafeMutablePointer(to: &task) { pointer in
+                trellis_pool_run(handle, { context, index, worker in
+                    context!.assumingMemoryBound(to: Body.self).pointee(Int(index), Int(worker))
+                }, UnsafeMutableRawPointer(pointer), Int64(count))
+            }
+        }
+    }
+
+    /// `parallelFor` without the worker index.
+    public func parallelFor(_ count: Int, _ body: (_ index: Int) -> Void) {
+        parallelFor(count) { index, _ in body(index) }
+    }
+
+    /// `Y[n x w.rows] (+)= X[n x w.cols] · Wᵀ` with W's rows split into contiguous chunks
+    /// across the pool (each weight byte is read once for all n inputs). `input` holds n rows
+    /// `inputStride` floats apart (default w.cols); `output` n rows `outputStride` apart
+    /// (default w.rows). With `accumulate` the product is added to the output.
+    public func matmul(_ w: WeightMatrix, input: UnsafePointer<Float>, rows n: Int,
+                       output: UnsafeMutablePointer<Float>, inputStride: Int? = nil,
+                       outputStride: Int? = nil, accumulate: Bool = false,
+                       level: KernelLevel = .best) {
+        trellis_pool_matmul(handle, level.rawValue, w.format.rawValue, w.data, w.rowStride,
+                            Int64(w.rows), Int64(w.cols), input, Int64(inputStride ?? w.cols),
+                            Int64(n), output, Int64(outputStride ?? w.rows), accumulate ? 1 : 0)
+    }
+}
