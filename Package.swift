@@ -15,6 +15,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         // Vocabulary shared by every layer.
@@ -39,7 +42,7 @@ let package = Package(
         .target(name: "TrellisTrie", dependencies: ["TrellisCore"], swiftSettings: optimized),
         .target(name: "TrellisFMIndex", dependencies: ["TrellisCore"], swiftSettings: optimized),
         .target(name: "TrellisAutomata", dependencies: ["TrellisCore"], swiftSettings: optimized),
-        .target(name: "TrellisHMM", dependencies: ["TrellisCore", "COpenBLAS"],
+        .target(name: "TrellisHMM", dependencies: ["TrellisCore", "TrellisAutomata", "COpenBLAS"],
                 swiftSettings: optimized),
         .target(name: "TrellisStore",
                 dependencies: ["TrellisCore", .product(name: "GRDB", package: "GRDB.swift")]),
@@ -61,8 +64,15 @@ let package = Package(
                 dependencies: ["TrellisCore", "TrellisGGUF", "TrellisTokenizer", "TrellisModel",
                                "TrellisDecoding", "TrellisLinking", "TrellisSearch", "TrellisControl",
                                "TrellisStore", "TrellisEval", "TrellisTrie"]),
+        // The HTTP service: the only target that imports Hummingbird.
+        .target(name: "TrellisServer",
+                dependencies: ["TrellisCore", .product(name: "Hummingbird", package: "hummingbird"),
+                               // Already built as part of Hummingbird; named for the disconnect watcher.
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
         .target(name: "TrellisCLI",
-                dependencies: ["TrellisEngine",
+                dependencies: ["TrellisEngine", "TrellisServer",
                                .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "trellis", dependencies: ["TrellisCLI"]),
 
@@ -80,13 +90,15 @@ let package = Package(
         .testTarget(name: "TrellisTrieTests", dependencies: ["TrellisTrie", "TrellisTestSupport"]),
         .testTarget(name: "TrellisFMIndexTests", dependencies: ["TrellisFMIndex", "TrellisTestSupport"]),
         .testTarget(name: "TrellisAutomataTests", dependencies: ["TrellisAutomata", "TrellisTestSupport"]),
-        .testTarget(name: "TrellisHMMTests", dependencies: ["TrellisHMM", "TrellisTestSupport"]),
+        .testTarget(name: "TrellisHMMTests", dependencies: ["TrellisHMM", "TrellisAutomata", "TrellisTestSupport"]),
         .testTarget(name: "TrellisStoreTests", dependencies: ["TrellisStore", "TrellisTestSupport"]),
         .testTarget(name: "TrellisDecodingTests", dependencies: ["TrellisDecoding", "TrellisTrie", "TrellisTestSupport"]),
         .testTarget(name: "TrellisLinkingTests", dependencies: ["TrellisLinking", "TrellisStore", "TrellisTestSupport"]),
         .testTarget(name: "TrellisSearchTests", dependencies: ["TrellisSearch", "TrellisTestSupport"]),
         .testTarget(name: "TrellisControlTests", dependencies: ["TrellisControl", "TrellisTestSupport"]),
         .testTarget(name: "TrellisEvalTests", dependencies: ["TrellisEval"]),
+        .testTarget(name: "TrellisServerTests",
+                    dependencies: ["TrellisServer", "TrellisCore", "TrellisDecoding", "TrellisTestSupport"]),
         .testTarget(name: "TrellisCLITests", dependencies: ["TrellisCLI", "TrellisTestSupport"]),
     ]
 )

@@ -1,13 +1,16 @@
 import ArgumentParser
 import Foundation
 import TrellisEngine
+import TrellisDecoding
+import TrellisLinking
 import TrellisModel
+import TrellisTrie
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (run a release build: swift build -c release).",
-        subcommands: [Runtime.self])
+        subcommands: [Runtime.self, Link.self, IndexBenchmark.self, BenchControlCommand.self])
 
     struct Runtime: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -21,6 +24,58 @@ struct BenchCommand: ParsableCommand {
             #endif
             let report = try RuntimeBenchmark(rounds: rounds).run(modelPath: try modelOptions.resolvedPath())
             print(report)
+        }
+    }
+
+    struct Link: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Linking throughput (mentions/s) on the demo KB with model and mask time apart, and the trie at 1M names.")
+        @OptionGroup var modelOptions: ModelOptions
+        @Option(help: "Beam width.") var beam: Int = 5
+        @Option(help: "Synthetic names for the trie benchmark (0 skips it).") var trieNames: Int = 1_000_000
+        @Option(help: "Demo KB to link against.") var kb: String = "Corpora/entities/entities.jsonl"
+
+        static let sentences = [
+            "[Jordan] scored 40 points for the [Bulls] before the team flew to [Paris].",
+            "[Mercury] is the closest planet to the Sun, and [Freddie Mercury] sang with [Queen].",
+            "[Apple] unveiled a new phone in Cupertino while [Amazon] expanded its cloud business.",
+            "[Washington] crossed the Delaware; today [Washington] is the seat of the federal government.",
+            "[Darwin] sailed on the Beagle and later wrote about evolution in [London].",
+            "[Ford] starred in Star Wars; [Ford] also builds cars in Detroit.",
+        ]
+
+        func run() throws {
+            let folder = NSTemporaryDirectory() + "trellis-bench-link-\(getpid())"
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let workspace = Workspace(storePath: folder + "/kb.sqlite")
+            let store = try workspace.openStore()
+            try store.importKnowledgeBase(from: kb)
+            let engine = try Engine(modelPath: try modelOptions.resolvedPath())
+            var options = LinkingOptions()
+            options.beamSize = beam
+            let linker = try engine.makeLinker(store: store, workspace: workspace, options: options)
+            let stats = DecodingStatistics()
+            linker.statistics = stats
+            let inputs = try Self.sentences.map { try MentionSpan.parseMarked($0) }
+            _ = try linker.link(text: inputs[0].text, spans: inputs[0].spans)  // warm-up
+            stats.reset()
+            let start = Date()
+            var mentions = 0
+            for (text, spans) in inputs {
+                _ = try linker.link(text: text, spans: spans)
+                mentions += spans.count
+            }
+            let seconds = Date().timeIntervalSince(start)
+            print(String(format: """
+                linking, %d mentions in %d sentences, whole demo KB trie, beam %d
+                  throughput            %.2f mentions/s (%.2f s)
+                  model time            %.2f s in beam searches (%d steps, %d model calls; document prefills not included)
+                  mask + scoring time   %.3f s = %.2f ms per beam step (trie cursors, log-softmax, top-k, forks)
+                """, mentions, inputs.count, beam, Double(mentions) / seconds, seconds, stats.modelSeconds, stats.steps, stats.modelCalls,
+                stats.constraintSeconds, 1000 * stats.constraintSeconds / Double(max(stats.steps, 1))))
+            if trieNames > 0 {
+                print(try PrefixTrieBenchmark.run(count: trieNames, path: folder + "/bench.trie"))
+            }
         }
     }
 }

@@ -59,6 +59,8 @@ public final class EntityLinker {
     public let names: NameTrieIndex?
     public var options: LinkingOptions
     public let endToken: TokenID
+    /// When set, beam searches add their model and constraint time here.
+    public var statistics: DecodingStatistics?
 
     public init(store: TrellisStore, tokenizer: any TextTokenizer, model: any NextTokenModel,
                 names: NameTrieIndex?, endToken: TokenID, options: LinkingOptions = LinkingOptions()) {
@@ -123,12 +125,15 @@ public final class EntityLinker {
                                                           endToken: endToken, prompt: options.prompt) else { return [] }
             let beam = min(max(options.beamSize, trie.payloadCount), options.maxCandidateBeam)
             let hyps = try search(PrefixTrieConstraint(trie: trie), beam: beam, question: question, document: document)
-            for h in hyps { accumulate(&modelScores, Array(trie.payloads(at: h.state)), h.score) }
+            let weight = Dictionary(candidates.map { ($0.entityID, max($0.prior, 0) + 1) }, uniquingKeysWith: max)
+            for h in hyps { accumulate(&modelScores, Array(trie.payloads(at: h.state)), h.score, weight: weight) }
         } else {
             guard let names, !names.isEmpty else { throw LinkingError.emptyKnowledgeBase }
             let constraint = names.constraint
             let hyps = try search(constraint, beam: options.beamSize, question: question, document: document)
-            for h in hyps { accumulate(&modelScores, constraint.payloads(at: h.state), h.score) }
+            let ids = Set(hyps.flatMap { constraint.payloads(at: $0.state) }).map { EntityID($0) }
+            let weight = Dictionary(try store.entities(ids: ids).map { ($0.id, max($0.popularity ?? 0, 0) + 1) }, uniquingKeysWith: max)
+            for h in hyps { accumulate(&modelScores, constraint.payloads(at: h.state), h.score, weight: weight) }
         }
         var ranked: [LinkedEntity] = []
         let ids = Array(Set(modelScores.keys).union(priors.keys))
@@ -147,12 +152,20 @@ public final class EntityLinker {
     private func search<C: LogitConstraint>(_ constraint: C, beam: Int, question: [TokenID], document: SequenceID) throws -> [BeamHypothesis<C.State>] {
         let opts = BeamSearchOptions(beamSize: beam, maxNewTokens: options.maxNameTokens, lengthPenalty: options.lengthPenalty,
                                      endTokens: [endToken], jumpForward: options.jumpForward)
-        return try BeamSearch(constraint: constraint, options: opts).run(model: model, prompt: question, parent: document)
+        let result = try BeamSearch(constraint: constraint, options: opts).search(model: model, prompt: question, parent: document)
+        statistics?.add(result.statistics)
+        return result.hypotheses
     }
 
-    private func accumulate(_ scores: inout [EntityID: Float], _ payloads: [UInt32], _ score: Float) {
-        for p in Set(payloads) {
-            let id = EntityID(p)
+    /// Adds one generated name's probability to the entities bearing it: p(e) += p(name) · p(e | name),
+    /// with p(e | name) proportional to `weight` (popularity or prior) among those entities, so a
+    /// name shared by several entities (an ambiguous alias) is split between them, not copied.
+    private func accumulate(_ scores: inout [EntityID: Float], _ payloads: [UInt32], _ nameScore: Float,
+                            weight: [EntityID: Double]) {
+        let bearers = Set(payloads).map { EntityID($0) }
+        let total = bearers.reduce(0.0) { $0 + (weight[$1] ?? 1) }
+        for id in bearers {
+            let score = nameScore + Float(log((weight[id] ?? 1) / total))
             if let old = scores[id] {
                 let m = max(old, score)
                 scores[id] = m + logf(expf(old - m) + expf(score - m))

@@ -7,8 +7,19 @@ public struct LinkingPrompt: Sendable {
 
     public init(windowWords: Int = 6) { self.windowWords = windowWords }
 
+    /// Instructions and two worked examples (written for Trellis) showing that the answer is a
+    /// full article title, not a copy of the mention; then the document.
     public func documentPrefix(_ text: String) -> String {
-        "Document: \(text)\n"
+        """
+        Link each mention to the title of its English Wikipedia article.
+        Question: Which Wikipedia article does "Lincoln" refer to, in "[Lincoln] delivered the Gettysburg Address"?
+        Answer: Abraham Lincoln
+        Question: Which Wikipedia article does "Heathrow" refer to, in "delays at [Heathrow] after the storm"?
+        Answer: Heathrow Airport
+
+        Document: \(text)
+
+        """
     }
 
     public func question(text: String, span: MentionSpan) -> String {

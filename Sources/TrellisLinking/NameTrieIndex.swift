@@ -6,18 +6,21 @@ import TrellisTrie
 /// The knowledge base's names as prefix tries: a frozen trie persisted beside the store, plus an
 /// in-memory overlay of names added since it was built, so `trellis kb add` links at once.
 /// Each stored sequence is a name's answer tokens followed by the end token; payload = entity id.
-public struct NameTrieIndex {
-    public let base: PrefixTrie?
-    public let overlay: PrefixTrie?
+public struct NameTrieIndex: Sendable {
+    /// The persisted trie and the in-memory trie of names added since (empty when none).
+    public let tries: PrefixTrieOverlay
     public let endToken: TokenID
 
     static let maxNameKey = "names_trie.max_name_id"
     static let countKey = "names_trie.count"
 
     /// Both tries as one constraint.
-    public var constraint: TrieUnionConstraint { TrieUnionConstraint(tries: [base, overlay].compactMap { $0 }) }
+    public var constraint: PrefixTrieOverlayConstraint { PrefixTrieOverlayConstraint(overlay: tries) }
 
-    public var isEmpty: Bool { base == nil && overlay == nil }
+    /// Names added since the persisted trie was built.
+    public var addedNameCount: Int { tries.added.sequenceCount }
+
+    public var isEmpty: Bool { tries.base.isEmpty && tries.added.isEmpty }
 
     /// Tokenizes names that lack tokens, exactly as the model will write them.
     public static func tokenizeNames(store: TrellisStore, tokenizer: any TextTokenizer, fingerprint: String,
@@ -43,7 +46,7 @@ public struct NameTrieIndex {
         }
         if untokenized > 0 { throw LinkingError.namesNotTokenized(count: untokenized) }
         guard builder.count > 0 else { throw LinkingError.emptyKnowledgeBase }
-        let trie = try builder.build()
+        let trie = try builder.freeze()
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try trie.write(to: path)
         try store.setMetadataValue(String(maxID), forKey: maxNameKey)
@@ -57,18 +60,24 @@ public struct NameTrieIndex {
         let base: PrefixTrie
         if FileManager.default.fileExists(atPath: path), let maxText = try store.metadataValue(forKey: maxNameKey),
            let maxID = NameID(maxText) {
-            base = try PrefixTrie(path: path)
+            do {
+                base = try PrefixTrie(path: path)
+            } catch is TrieError {
+                // An index from another format version or a damaged file: rebuild it from the store.
+                let rebuilt = try build(store: store, path: path, endToken: endToken)
+                return NameTrieIndex(tries: try PrefixTrieOverlay(base: rebuilt), endToken: endToken)
+            }
             var builder = PrefixTrieBuilder()
             try store.forEachName { record in
                 guard record.id > maxID, let tokens = record.tokens, !tokens.isEmpty,
                       let payload = UInt32(exactly: record.entityID) else { return }
                 builder.insert(tokens + [endToken], payload: payload)
             }
-            let overlay = builder.count > 0 ? try builder.build() : nil
-            return NameTrieIndex(base: base, overlay: overlay, endToken: endToken)
+            let tries = builder.count > 0 ? PrefixTrieOverlay(base: base, added: try builder.freeze()) : try PrefixTrieOverlay(base: base)
+            return NameTrieIndex(tries: tries, endToken: endToken)
         }
         base = try build(store: store, path: path, endToken: endToken)
-        return NameTrieIndex(base: base, overlay: nil, endToken: endToken)
+        return NameTrieIndex(tries: try PrefixTrieOverlay(base: base), endToken: endToken)
     }
 
     /// A trie over just the names of `entities` (a mention's candidates), built per request.
@@ -83,6 +92,6 @@ public struct NameTrieIndex {
                 builder.insert(tokens + [endToken], payload: payload)
             }
         }
-        return builder.count > 0 ? try builder.build() : nil
+        return builder.count > 0 ? try builder.freeze() : nil
     }
 }

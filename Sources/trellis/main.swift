@@ -1,3 +1,3 @@
 import TrellisCLI
 
-TrellisCommand.launch()
+await TrellisCommand.launch()

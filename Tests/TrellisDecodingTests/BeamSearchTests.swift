@@ -1,62 +1,110 @@
-import XCTest
+import Foundation
 import TrellisCore
+import TrellisDecoding
 import TrellisTestSupport
 import TrellisTrie
-@testable import TrellisDecoding
+import XCTest
 
 final class BeamSearchTests: XCTestCase {
-    /// Exact log-probability of a continuation under the toy model.
-    private func score(_ prompt: [TokenID], _ tokens: [TokenID], vocab: Int, forced: Set<Int> = []) -> Float {
-        var history = prompt
-        var total: Float = 0
-        for (i, t) in tokens.enumerated() {
-            if !forced.contains(i) { total += ToyModel.logProb(history: history, token: t, vocabularySize: vocab) }
-            history.append(t)
+    private var compared = 0
+
+    /// With a beam wider than the number of hypotheses nothing is pruned, so the results are
+    /// exactly the best sequences of a brute-force enumeration.
+    func testUnconstrainedWideBeamEqualsBruteForce() throws {
+        let vocab = 4, end: TokenID = 0, length = 3, prompt: [TokenID] = [1, 2]
+        for alpha: Float in [0, 0.7] {
+            let model = ToyModel(vocabularySize: vocab, salt: 3)
+            // Every output: non-end tokens then an end token, or `length` tokens cut by the budget.
+            var all: [[TokenID]] = []
+            func extend(_ prefix: [TokenID]) {
+                if prefix.count == length { all.append(prefix); return }
+                all.append(prefix + [end])
+                for t in 1..<vocab { extend(prefix + [TokenID(t)]) }
+            }
+            extend([])
+            all = all.filter { $0.count <= length }
+            func score(_ s: [TokenID]) -> Double { model.logProb(of: s, after: prompt) / pow(Double(s.count), Double(alpha)) }
+            let expected = all.sorted { score($0) > score($1) }
+            let options = BeamSearchOptions(beamSize: 64, maxNewTokens: length, lengthPenalty: alpha, endTokens: [end],
+                                            resultCount: all.count)
+            let results = try BeamSearch(constraint: Unconstrained(), options: options).run(model: model, prompt: prompt)
+            XCTAssertEqual(results.count, all.count)
+            XCTAssertEqual(results.map(\.tokens), expected, "alpha \(alpha)")
+            for r in results {
+                XCTAssertEqual(Double(r.logProb), model.logProb(of: r.tokens, after: prompt), accuracy: 1e-4)
+                XCTAssertEqual(Double(r.score), score(r.tokens), accuracy: 1e-4)
+                XCTAssertEqual(r.finishReason, r.tokens.last == end ? .endToken : .lengthLimit)
+            }
+            XCTAssertEqual(model.liveSequences, 0, "every sequence released")
+            XCTAssertEqual(model.invalidReleases, 0)
         }
-        return total
     }
 
-    func testUnconstrainedBeamWithFullWidthEqualsBruteForce() throws {
-        // With beam ≥ vocab^(len-1) nothing is pruned, so the top results are the exact best sequences.
-        let vocab = 4, length = 3
-        let model = ToyModel(vocabularySize: vocab)
-        let search = BeamSearch(constraint: Unconstrained(), options: BeamSearchOptions(beamSize: 16, maxNewTokens: length, lengthPenalty: 0))
-        let results = try search.run(model: model, prompt: [1])
-        var all: [([TokenID], Float)] = []
-        for a in 0..<vocab { for b in 0..<vocab { for c in 0..<vocab {
-            let seq = [TokenID(a), TokenID(b), TokenID(c)]
-            all.append((seq, score([1], seq, vocab: vocab)))
-        } } }
-        all.sort { $0.1 > $1.1 }
-        XCTAssertEqual(results.count, 16)
-        for (r, expected) in zip(results, all.prefix(16)) {
-            XCTAssertEqual(r.tokens, expected.0)
-            XCTAssertEqual(r.logProb, expected.1, accuracy: 1e-4)
+    /// Narrow beams against the plain reference implementation: same hypotheses, same order,
+    /// same scores, over unconstrained, trie, mask and chained constraints and every option.
+    func testMatchesReferenceBeamSearch() throws {
+        compared = 0
+        defer { XCTAssertGreaterThan(compared, 300, "the seeds produce real results to compare") }
+        for seed in UInt64(1)...240 {
+            var rng = TestRandom(seed: seed)
+            let vocab = Int.random(in: 3...7, using: &rng)
+            let end: TokenID = 0
+            let impossible: Set<TokenID> = seed % 5 == 0 ? [TokenID(vocab - 1)] : []
+            let model = ToyModel(vocabularySize: vocab, salt: seed, impossibleTokens: impossible)
+            let options = BeamSearchOptions(
+                beamSize: Int.random(in: 1...4, using: &rng), maxNewTokens: Int.random(in: 1...6, using: &rng),
+                lengthPenalty: [0, 0.6, 1][Int.random(in: 0..<3, using: &rng)], endTokens: [end],
+                jumpForward: Bool.random(using: &rng),
+                forcedTokenScoring: Bool.random(using: &rng) ? .certain : .modelLogProbability,
+                resultCount: Int.random(in: 1...5, using: &rng))
+            let prompt = (0..<Int.random(in: 1...3, using: &rng)).map { _ in TokenID.random(in: 0..<TokenID(vocab), using: &rng) }
+            let trie = try randomNameTrie(rng: &rng, vocabulary: vocab, end: end, count: Int.random(in: 1...12, using: &rng)).trie
+            switch seed % 4 {
+            case 0: try compare(Unconstrained(), model, prompt, options, seed)
+            case 1: try compare(PrefixTrieConstraint(trie: trie), model, prompt, options, seed)
+            case 2: try compare(ParityMaskConstraint(vocabularySize: vocab), model, prompt, options, seed)
+            default: try compare(ConstraintChain(PrefixTrieConstraint(trie: trie), ParityMaskConstraint(vocabularySize: vocab)),
+                                 model, prompt, options, seed)
+            }
         }
-        XCTAssertEqual(model.liveSequences, 0, "every sequence released")
     }
 
+    private func compare<C: LogitConstraint>(_ constraint: C, _ model: ToyModel, _ prompt: [TokenID],
+                                             _ options: BeamSearchOptions, _ seed: UInt64,
+                                             file: StaticString = #filePath, line: UInt = #line) throws {
+        let expected = ReferenceBeamSearch(model: model, constraint: constraint, options: options).run(prompt: prompt)
+        let results = try BeamSearch(constraint: constraint, options: options).run(model: model, prompt: prompt)
+        compared += expected.count
+        let context = "seed \(seed) \(C.self) \(options)"
+        XCTAssertEqual(results.map(\.tokens), expected.map(\.tokens), context, file: file, line: line)
+        XCTAssertEqual(results.map(\.finishReason), expected.map(\.reason), context, file: file, line: line)
+        for (r, e) in zip(results, expected) {
+            XCTAssertEqual(Double(r.logProb), e.logProb, accuracy: 1e-4, context, file: file, line: line)
+            XCTAssertTrue(r.logProb.isFinite && r.score.isFinite, context, file: file, line: line)
+            XCTAssertTrue(constraint.isAccepting(r.state), context, file: file, line: line)
+        }
+        XCTAssertEqual(model.liveSequences, 0, context, file: file, line: line)
+        XCTAssertEqual(model.invalidReleases, 0, context, file: file, line: line)
+    }
+
+    /// A beam as wide as the name list keeps every name alive: the results are exactly the
+    /// trie's names, ranked by their exact model log-probability, each ending at its payloads.
     func testTrieConstrainedSearchReturnsOnlyStoredNamesRankedExactly() throws {
         let vocab = 12, end: TokenID = 0
-        var rng = TestRandom(seed: 7)
-        for _ in 0..<20 {
-            var builder = PrefixTrieBuilder()
-            var names = Set<[TokenID]>()
-            for i in 0..<Int.random(in: 1...9, using: &rng) {
-                let name = (0..<Int.random(in: 1...4, using: &rng)).map { _ in TokenID.random(in: 1..<TokenID(vocab), using: &rng) } + [end]
-                names.insert(name)
-                builder.insert(name, payload: UInt32(i))
+        for seed in UInt64(1)...25 {
+            var rng = TestRandom(seed: seed)
+            let (trie, names) = try randomNameTrie(rng: &rng, vocabulary: vocab, end: end, count: Int.random(in: 1...9, using: &rng))
+            let model = ToyModel(vocabularySize: vocab, salt: seed)
+            let options = BeamSearchOptions(beamSize: names.count, maxNewTokens: 8, lengthPenalty: 0, endTokens: [end])
+            let results = try BeamSearch(constraint: PrefixTrieConstraint(trie: trie), options: options).run(model: model, prompt: [3, 4])
+            XCTAssertEqual(Set(results.map(\.tokens)), names, "seed \(seed)")
+            let expected = names.sorted { model.logProb(of: $0, after: [3, 4]) > model.logProb(of: $1, after: [3, 4]) }
+            XCTAssertEqual(results.map(\.tokens), expected, "seed \(seed)")
+            for r in results {
+                XCTAssertEqual(Double(r.logProb), model.logProb(of: r.tokens, after: [3, 4]), accuracy: 1e-4)
+                XCTAssertFalse(trie.payloads(at: r.state).isEmpty)
+                XCTAssertEqual(r.finishReason, .endToken)
             }
-            let trie = try builder.build()
-            let model = ToyModel(vocabularySize: vocab)
-            let beam = names.count + 1  // wide enough to keep every name alive: exact ranking
-            let search = BeamSearch(constraint: PrefixTrieConstraint(trie: trie),
-                                    options: BeamSearchOptions(beamSize: beam, maxNewTokens: 8, lengthPenalty: 0, endTokens: [end]))
-            let results = try search.run(model: model, prompt: [3, 4])
-            XCTAssertEqual(Set(results.map(\.tokens)), names, "seed \(rng.seed)")
-            let expected = names.map { ($0, score([3, 4], $0, vocab: vocab)) }.sorted { $0.1 > $1.1 }
-            XCTAssertEqual(results.map(\.tokens), expected.map(\.0))
-            for r in results { XCTAssertFalse(trie.payloads(at: r.state).isEmpty) }
             XCTAssertEqual(model.liveSequences, 0)
         }
     }
@@ -65,74 +113,163 @@ final class BeamSearchTests: XCTestCase {
         var builder = PrefixTrieBuilder()
         builder.insert([5, 0], payload: 1)
         builder.insert([6, 7, 0], payload: 2)
-        let search = BeamSearch(constraint: PrefixTrieConstraint(trie: try builder.build()),
-                                options: BeamSearchOptions(beamSize: 10, maxNewTokens: 5, endTokens: [0]))
-        let results = try search.run(model: ToyModel(vocabularySize: 9), prompt: [1])
-        XCTAssertEqual(Set(results.map(\.tokens)), [[5, 0], [6, 7, 0]])
-        XCTAssertTrue(results.allSatisfy { $0.logProb.isFinite })
-    }
-
-    func testJumpForwardScoresForcedTokensAsCertainAndBatchesThem() throws {
-        // Names share nothing after their first token, so every later token is forced.
-        var builder = PrefixTrieBuilder()
-        let names: [[TokenID]] = [[3, 4, 5, 6, 0], [7, 8, 9, 0], [2, 0]]
-        for (i, n) in names.enumerated() { builder.insert(n, payload: UInt32(i)) }
-        let trie = try builder.build()
-        let model = ToyModel(vocabularySize: 11)
-        let options = BeamSearchOptions(beamSize: 3, maxNewTokens: 8, lengthPenalty: 0, endTokens: [0], jumpForward: true)
-        let results = try BeamSearch(constraint: PrefixTrieConstraint(trie: trie), options: options).run(model: model, prompt: [1])
-        XCTAssertEqual(Set(results.map(\.tokens)), Set(names))
-        for r in results {
-            // Only the first token (a real choice) and the end token (chosen after the forced run) count.
-            let forced = Set(1..<(r.tokens.count - 1))
-            XCTAssertEqual(r.logProb, score([1], r.tokens, vocab: 11, forced: forced), accuracy: 1e-4)
+        builder.insert([8, 0], payload: 3)        // the model never produces 8
+        builder.insert([6, 3, 8, 0], payload: 4)  // nor this forced 8
+        let trie = try builder.freeze()
+        for jumpForward in [false, true] {
+            let model = ToyModel(vocabularySize: 9, impossibleTokens: [8])
+            let options = BeamSearchOptions(beamSize: 10, maxNewTokens: 5, endTokens: [0], jumpForward: jumpForward)
+            let results = try BeamSearch(constraint: PrefixTrieConstraint(trie: trie), options: options).run(model: model, prompt: [1])
+            XCTAssertEqual(Set(results.map(\.tokens)), [[5, 0], [6, 7, 0]])
+            XCTAssertTrue(results.allSatisfy { $0.logProb.isFinite && $0.score.isFinite })
+            XCTAssertEqual(model.liveSequences, 0)
         }
-        XCTAssertLessThanOrEqual(model.extendCalls, 3, "prompt, first tokens with forced runs, end tokens")
+        // Nothing valid at all: an empty trie, and a trie of impossible names.
+        let model = ToyModel(vocabularySize: 9, impossibleTokens: [8])
+        XCTAssertEqual(try BeamSearch(constraint: PrefixTrieConstraint(trie: try PrefixTrieBuilder().freeze())).run(model: model, prompt: [1]).count, 0)
+        XCTAssertEqual(try BeamSearch(constraint: PrefixTrieConstraint(trie: try PrefixTrie.build([(tokens: [8, 0], payload: 0)])),
+                                      options: BeamSearchOptions(endTokens: [0])).run(model: model, prompt: [1]).count, 0)
+        XCTAssertEqual(model.liveSequences, 0)
     }
 
-    func testSamplerIsDeterministicPerSeedAndRespectsTopKAndTopP() {
-        var logits: [Float] = [2, 1, 0.5, -1, -.infinity, 3]
-        logits.withUnsafeBufferPointer { row in
-            var greedy = Sampler()
-            XCTAssertEqual(greedy.sample(row), 5)
-            var a = Sampler(temperature: 1, seed: 9), b = Sampler(temperature: 1, seed: 9)
-            let xs = (0..<50).map { _ in a.sample(row)! }, ys = (0..<50).map { _ in b.sample(row)! }
-            XCTAssertEqual(xs, ys)
-            XCTAssertFalse(xs.contains(4), "-inf is never sampled")
-            var topK = Sampler(temperature: 5, topK: 2, seed: 1)
-            XCTAssertEqual(Set((0..<200).map { _ in topK.sample(row)! }), [0, 5])
-            // p(5) = e^3/Σ ≈ 0.63 and p(0) ≈ 0.23: a nucleus of 0.5 keeps only token 5.
-            var topP = Sampler(temperature: 1, topP: 0.5, seed: 1)
-            XCTAssertEqual(Set((0..<200).map { _ in topP.sample(row)! }), [5])
+    /// Jump-forward appends each forced run in one pass; token by token appends one token per
+    /// pass. Hypotheses and scores are identical (same rows, same sums), for both scorings and
+    /// for models with and without logits at every position; only the number of passes differs.
+    func testJumpForwardEqualsTokenByToken() throws {
+        var fewerCalls = 0
+        for seed in UInt64(1)...30 {
+            var rng = TestRandom(seed: seed)
+            let (trie, _) = try randomNameTrie(rng: &rng, vocabulary: 9, end: 0, count: Int.random(in: 1...10, using: &rng), maxLength: 8)
+            for scoring in [ForcedTokenScoring.modelLogProbability, .certain] {
+                var outcomes: [[BeamHypothesis<PrefixTrie.Node>]] = []
+                var calls: [Int] = []
+                for (jump, allRows) in [(false, true), (true, true), (false, false), (true, false)] {
+                    let toy = ToyModel(vocabularySize: 9, salt: seed)
+                    let model: any NextTokenModel = allRows ? toy : LastRowToyModel(toy)
+                    let options = BeamSearchOptions(beamSize: 3, maxNewTokens: 10, lengthPenalty: 0.5, endTokens: [0],
+                                                    jumpForward: jump, forcedTokenScoring: scoring)
+                    let result = try BeamSearch(constraint: PrefixTrieConstraint(trie: trie), options: options).search(model: model, prompt: [1, 2])
+                    outcomes.append(result.hypotheses)
+                    calls.append(toy.extendCalls + toy.allLogitsCalls)
+                    XCTAssertEqual(result.statistics.modelCalls, calls.last!)
+                    XCTAssertEqual(toy.liveSequences, 0)
+                    if jump && (allRows || scoring == .certain) {
+                        XCTAssertLessThanOrEqual(result.statistics.modelCalls, result.statistics.steps + 1, "at most one pass per step, seed \(seed)")
+                    }
+                }
+                for other in outcomes.dropFirst() {
+                    XCTAssertEqual(other.map(\.tokens), outcomes[0].map(\.tokens), "seed \(seed) \(scoring)")
+                    XCTAssertEqual(other.map(\.logProb), outcomes[0].map(\.logProb), "seed \(seed) \(scoring)")
+                    XCTAssertEqual(other.map(\.forcedTokenCount), outcomes[0].map(\.forcedTokenCount))
+                }
+                // Scores: forced tokens count by the chosen rule.
+                let model = ToyModel(vocabularySize: 9, salt: seed)
+                for h in outcomes[0] {
+                    var forced = Set<Int>()
+                    var node = trie.root
+                    for (i, t) in h.tokens.enumerated() {
+                        if trie.childCount(of: node) == 1 { forced.insert(i) }
+                        node = trie.step(node, token: t)!
+                    }
+                    XCTAssertEqual(h.forcedTokenCount, forced.count)
+                    let expected = model.logProb(of: h.tokens, after: [1, 2], skipping: scoring == .certain ? forced : [])
+                    XCTAssertEqual(Double(h.logProb), expected, accuracy: 1e-4, "seed \(seed) \(scoring)")
+                }
+                if calls[1] < calls[0] { fewerCalls += 1 }
+                XCTAssertLessThanOrEqual(calls[1], calls[0])
+            }
         }
-        logits = [-.infinity, -.infinity]
-        logits.withUnsafeBufferPointer { row in
-            var s = Sampler(temperature: 1)
-            XCTAssertNil(s.sample(row))
+        XCTAssertGreaterThan(fewerCalls, 20, "jump-forward saves passes on most tries")
+    }
+
+    /// Early stopping never changes the results, and saves passes when the best finished
+    /// hypotheses are out of reach.
+    func testEarlyStoppingIsExact() throws {
+        var saved = 0
+        for seed in UInt64(1)...40 {
+            var rng = TestRandom(seed: seed)
+            let vocab = Int.random(in: 3...6, using: &rng)
+            let alpha: Float = [0, 0.5, 1][Int(seed % 3)]
+            var outcomes: [[BeamHypothesis<Void>]] = []
+            var calls: [Int] = []
+            for early in [false, true] {
+                let model = ToyModel(vocabularySize: vocab, salt: seed)
+                let options = BeamSearchOptions(beamSize: 3, maxNewTokens: 7, lengthPenalty: alpha, endTokens: [0, 1],
+                                                earlyStopping: early)
+                outcomes.append(try BeamSearch(constraint: Unconstrained(), options: options).run(model: model, prompt: [2]))
+                calls.append(model.extendCalls)
+                XCTAssertEqual(model.liveSequences, 0)
+            }
+            XCTAssertEqual(outcomes[1].map(\.tokens), outcomes[0].map(\.tokens), "seed \(seed)")
+            XCTAssertEqual(outcomes[1].map(\.score), outcomes[0].map(\.score), "seed \(seed)")
+            XCTAssertLessThanOrEqual(calls[1], calls[0])
+            if calls[1] < calls[0] { saved += 1 }
         }
+        XCTAssertGreaterThan(saved, 0, "early stopping triggers on some seeds")
     }
 
-    func testGeneratorStopsAtStopTokenAndHonoursConstraint() throws {
-        var builder = PrefixTrieBuilder()
-        builder.insert([4, 5, 6], payload: 0)
-        let gen = TokenGenerator(constraint: PrefixTrieConstraint(trie: try builder.build()), maxTokens: 10, stopTokens: [0])
-        let result = try gen.generate(model: ToyModel(vocabularySize: 8), prompt: [1], sampler: Sampler(temperature: 1, seed: 3))
-        XCTAssertEqual(result.tokens, [4, 5, 6])
-        XCTAssertEqual(result.finishReason, .constraint)
-        var streamed: [TokenID] = []
-        let free = TokenGenerator(constraint: Unconstrained(), maxTokens: 5, stopTokens: [])
-        let r2 = try free.generate(model: ToyModel(vocabularySize: 8), prompt: [1], sampler: Sampler()) { streamed.append($0); return true }
-        XCTAssertEqual(r2.tokens, streamed)
-        XCTAssertEqual(r2.finishReason, .length)
-        XCTAssertEqual(r2.tokens.count, 5)
+    /// A workspace reused across searches (and vocabularies) changes nothing but allocations.
+    func testWorkspaceReuseGivesIdenticalResults() throws {
+        let workspace = BeamSearchWorkspace()
+        for seed in UInt64(1)...12 {
+            var rng = TestRandom(seed: seed)
+            let vocab = Int.random(in: 5...12, using: &rng)
+            let (trie, _) = try randomNameTrie(rng: &rng, vocabulary: vocab, end: 0, count: 8)
+            let options = BeamSearchOptions(beamSize: 3, maxNewTokens: 8, endTokens: [0], jumpForward: seed % 2 == 0)
+            let search = BeamSearch(constraint: PrefixTrieConstraint(trie: trie), options: options)
+            let fresh = try search.run(model: ToyModel(vocabularySize: vocab, salt: seed), prompt: [1])
+            let reused = try search.run(model: ToyModel(vocabularySize: vocab, salt: seed), prompt: [1], workspace: workspace)
+            XCTAssertEqual(reused.map(\.tokens), fresh.map(\.tokens), "seed \(seed)")
+            XCTAssertEqual(reused.map(\.logProb), fresh.map(\.logProb), "seed \(seed)")
+        }
+        XCTAssertGreaterThan(workspace.sizeInBytes, 0)
     }
 
-    func testLogSoftmaxAndTopK() {
-        var row: [Float] = [1000, 1000, -.infinity]
-        row.withUnsafeMutableBufferPointer { LogProbabilities.logSoftmax($0) }
-        XCTAssertEqual(row[0], -logf(2), accuracy: 1e-4)  // float spacing at 1000 is 6e-5
-        XCTAssertEqual(row[2], -.infinity)
-        let values: [Float] = [0.1, 5, 3, 5, -1]
-        values.withUnsafeBufferPointer { XCTAssertEqual(LogProbabilities.topK($0, 3).map(\.index), [1, 3, 2]) }
+    func testSearchInAForkedParentLeavesItUntouched() throws {
+        let model = ToyModel(vocabularySize: 6)
+        let document = try model.makeSequence()
+        let logits = LogitMatrix(rows: 1, width: 6)
+        try model.extend([SequenceExtension(sequence: document, tokens: [1, 2, 3])], logits: logits)
+        let search = BeamSearch(constraint: Unconstrained(), options: BeamSearchOptions(beamSize: 2, maxNewTokens: 3, endTokens: [0]))
+        let shared = try search.run(model: model, prompt: [4], parent: document)
+        let fresh = try search.run(model: model, prompt: [1, 2, 3, 4])
+        XCTAssertEqual(shared.map(\.tokens), fresh.map(\.tokens))
+        XCTAssertEqual(shared.map(\.logProb), fresh.map(\.logProb))
+        XCTAssertEqual(model.history(of: document), [1, 2, 3])
+        XCTAssertEqual(model.liveSequences, 1)
+        XCTAssertEqual(model.invalidReleases, 0)
+    }
+
+    func testBudgetContextAndArgumentErrors() throws {
+        let model = ToyModel(vocabularySize: 5, contextLength: 6)
+        // Zero budget: the empty output if the constraint accepts it.
+        let none = try BeamSearch(constraint: Unconstrained(), options: BeamSearchOptions(maxNewTokens: 0)).run(model: model, prompt: [1])
+        XCTAssertEqual(none.map(\.tokens), [[]])
+        XCTAssertEqual(none.first?.finishReason, .lengthLimit)
+        // The context caps the budget: 4 prompt tokens leave 2.
+        let capped = try BeamSearch(constraint: Unconstrained(), options: BeamSearchOptions(beamSize: 3, maxNewTokens: 10))
+            .run(model: model, prompt: [1, 2, 3, 4])
+        XCTAssertTrue(capped.allSatisfy { $0.tokens.count == 2 && $0.finishReason == .lengthLimit })
+        XCTAssertThrowsError(try BeamSearch(constraint: Unconstrained()).run(model: model, prompt: [1, 2, 3, 4, 1, 2, 3])) {
+            XCTAssertEqual($0 as? TrellisError, .limitExceeded(what: "prompt length in tokens", limit: 6, got: 7))
+        }
+        XCTAssertThrowsError(try BeamSearch(constraint: Unconstrained()).run(model: model, prompt: []))
+        XCTAssertThrowsError(try BeamSearch(constraint: Unconstrained(), options: BeamSearchOptions(beamSize: 0)).run(model: model, prompt: [1]))
+        XCTAssertEqual(model.liveSequences, 0, "released on every exit path")
+    }
+
+    /// A biasing constraint's log-weights count in the score and in the ranking.
+    func testBiasCountsInScoreAndRanking() throws {
+        let vocab = 6
+        let model = ToyModel(vocabularySize: vocab, salt: 11)
+        let prompt: [TokenID] = [3]
+        let plain = (0..<vocab).map { model.logProb(of: TokenID($0), after: prompt) }
+        let weakest = TokenID(plain.indices.min { plain[$0] < plain[$1] }!)
+        let bonus: Float = 20
+        let options = BeamSearchOptions(beamSize: 1, maxNewTokens: 1, lengthPenalty: 0)
+        let results = try BeamSearch(constraint: BonusConstraint(favoured: weakest, bonus: bonus), options: options)
+            .run(model: model, prompt: prompt)
+        XCTAssertEqual(results.map(\.tokens), [[weakest]])
+        XCTAssertEqual(Double(results[0].logProb), plain[Int(weakest)] + Double(bonus), accuracy: 1e-4)
     }
 }

@@ -52,7 +52,7 @@ final class EntityLinkerTests: XCTestCase {
         let added = try store.addEntity(key: "Zorblax", name: "Zorblax")
         try NameTrieIndex.tokenizeNames(store: store, tokenizer: tokenizer, fingerprint: "bytes")
         let index = try NameTrieIndex.open(store: store, path: path, endToken: end)
-        XCTAssertNotNil(index.overlay)
+        XCTAssertEqual(index.addedNameCount, 1)
         let c = index.constraint
         let state = try XCTUnwrap(c.advance(c.initialState, by: TokenID(UInt8(ascii: " "))))
         let z = try XCTUnwrap(c.advance(state, by: TokenID(UInt8(ascii: "Z"))))
@@ -60,6 +60,20 @@ final class EntityLinkerTests: XCTestCase {
         for b in "orblax".utf8 { s = try XCTUnwrap(c.advance(s, by: TokenID(b))) }
         s = try XCTUnwrap(c.advance(s, by: end))
         XCTAssertEqual(c.payloads(at: s), [UInt32(added.entity.id)])
+    }
+
+    func testDamagedTrieFileIsRebuiltFromTheStore() throws {
+        let (store, _) = try makeKB()
+        let tokenizer = ByteTokenizer()
+        try NameTrieIndex.tokenizeNames(store: store, tokenizer: tokenizer, fingerprint: "bytes")
+        let path = temporaryPath(".trie")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let end = EntityLinker.endToken(for: tokenizer)
+        let first = try NameTrieIndex.open(store: store, path: path, endToken: end)
+        try Data("garbage, not a trie".utf8).write(to: URL(fileURLWithPath: path))
+        let reopened = try NameTrieIndex.open(store: store, path: path, endToken: end)
+        XCTAssertEqual(reopened.tries.base.sequenceCount, first.tries.base.sequenceCount)
+        XCTAssertGreaterThan(reopened.tries.base.sequenceCount, 0)
     }
 
     func testBadInputIsAClearError() throws {

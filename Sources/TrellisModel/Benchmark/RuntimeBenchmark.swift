@@ -2,6 +2,7 @@ import COpenBLAS
 import Dispatch
 import TrellisCore
 import TrellisGGUF
+import TrellisKernels
 
 #if canImport(Glibc)
 import Glibc
@@ -49,7 +50,7 @@ public struct RuntimeBenchmarkReport: Sendable, CustomStringConvertible {
             return "\(label)\(f(v)) tok/s   llama.cpp \(f(anchor, 0))   ratio \(f(v / anchor, 2))x"
         }
         var lines = ["runtime benchmark: \(modelPath)",
-                     "threads \(threads), OpenBLAS core \(openBLASCore), median of \(rounds) rounds"]
+                     "threads \(threads), matrix kernels \(KernelLevel.fastest), OpenBLAS core \(openBLASCore), median of \(rounds) rounds"]
         if let loadSeconds { lines.append(pad("load") + "\(f(loadSeconds * 1000)) ms") }
         lines.append(pad("first prefill, 512 tokens (cold)")
                      + "\(f(firstPrefillSeconds * 1000)) ms")

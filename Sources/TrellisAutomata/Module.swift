@@ -1,1 +1,0 @@
-// TrellisAutomata: placeholder until its first real file lands.

@@ -1,0 +1,133 @@
+import Foundation
+import TrellisCore
+
+/// Errors in a JSON constraint spec, naming the field at fault.
+public enum ConstraintSpecError: Error, Equatable, CustomStringConvertible {
+    case invalidJSON(String)
+    case unknownField(String)
+    case wrongType(field: String, expected: String)
+    case invalidValue(field: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .invalidJSON(let m): return "constraint is not valid JSON: \(m)"
+        case .unknownField(let f): return "unknown constraint field \"\(f)\" (known: \(ConstraintSpec.knownFields.joined(separator: ", ")))"
+        case .wrongType(let f, let e): return "constraint field \"\(f)\" must be \(e)"
+        case .invalidValue(let f, let r): return "constraint field \"\(f)\": \(r)"
+        }
+    }
+}
+
+/// A readable constraint for the CLI and API, decoded from JSON such as
+/// `{"keywords": [["dog","dogs"], ["frisbee"]], "banned": ["cat"], "min_words": 5,
+///   "max_words": 20, "max_tokens": 32, "end_with_eos": true}`. Every field is optional;
+/// unknown fields and wrong types are errors (`ConstraintSpecError`), never ignored.
+/// `inflect: true` expands each keyword alternative with `EnglishInflection.forms(of:)`.
+public struct ConstraintSpec: Sendable, Equatable, Decodable {
+    public var keywords: [[String]] = []
+    public var banned: [String] = []
+    public var minWords: Int?
+    public var maxWords: Int?
+    public var maxTokens: Int?
+    public var endWithEOS: Bool = false
+    public var inflect: Bool = false
+
+    public static let knownFields = ["keywords", "banned", "min_words", "max_words", "max_tokens",
+                                     "end_with_eos", "inflect"]
+
+    public init(keywords: [[String]] = [], banned: [String] = [], minWords: Int? = nil,
+                maxWords: Int? = nil, maxTokens: Int? = nil, endWithEOS: Bool = false, inflect: Bool = false) {
+        self.keywords = keywords
+        self.banned = banned
+        self.minWords = minWords
+        self.maxWords = maxWords
+        self.maxTokens = maxTokens
+        self.endWithEOS = endWithEOS
+        self.inflect = inflect
+    }
+
+    private struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container: KeyedDecodingContainer<AnyKey>
+        do { container = try decoder.container(keyedBy: AnyKey.self) } catch {
+            throw ConstraintSpecError.wrongType(field: "(top level)", expected: "an object")
+        }
+        for key in container.allKeys where !Self.knownFields.contains(key.stringValue) {
+            throw ConstraintSpecError.unknownField(key.stringValue)
+        }
+        func field<T: Decodable>(_ name: String, _ type: T.Type, _ expected: String) throws -> T? {
+            let key = AnyKey(stringValue: name)
+            guard container.contains(key) else { return nil }
+            do { return try container.decode(T.self, forKey: key) } catch {
+                throw ConstraintSpecError.wrongType(field: name, expected: expected)
+            }
+        }
+        keywords = try field("keywords", [[String]].self, "an array of arrays of strings") ?? []
+        banned = try field("banned", [String].self, "an array of strings") ?? []
+        minWords = try field("min_words", Int.self, "an integer")
+        maxWords = try field("max_words", Int.self, "an integer")
+        maxTokens = try field("max_tokens", Int.self, "an integer")
+        endWithEOS = try field("end_with_eos", Bool.self, "a boolean") ?? false
+        inflect = try field("inflect", Bool.self, "a boolean") ?? false
+        try validate()
+    }
+
+    /// Parses a spec from JSON text.
+    public static func parse(_ json: String) throws -> ConstraintSpec {
+        do {
+            return try JSONDecoder().decode(ConstraintSpec.self, from: Data(json.utf8))
+        } catch let e as ConstraintSpecError {
+            throw e
+        } catch {
+            throw ConstraintSpecError.invalidJSON(String(describing: error))
+        }
+    }
+
+    public func validate() throws {
+        for (i, concept) in keywords.enumerated() {
+            if concept.isEmpty || concept.contains(where: \.isEmpty) {
+                throw ConstraintSpecError.invalidValue(field: "keywords", reason: "concept \(i) has an empty alternative")
+            }
+        }
+        if keywords.count > 32 { throw ConstraintSpecError.invalidValue(field: "keywords", reason: "at most 32 concepts") }
+        if banned.contains(where: \.isEmpty) { throw ConstraintSpecError.invalidValue(field: "banned", reason: "empty word") }
+        if let lo = minWords, lo < 0 { throw ConstraintSpecError.invalidValue(field: "min_words", reason: "negative") }
+        if let hi = maxWords, hi < (minWords ?? 0) {
+            throw ConstraintSpecError.invalidValue(field: "max_words", reason: "below min_words")
+        }
+        if let t = maxTokens, t <= 0 { throw ConstraintSpecError.invalidValue(field: "max_tokens", reason: "must be positive") }
+    }
+
+    /// Concepts after optional inflection expansion (alternatives deduplicated, order kept).
+    public var expandedKeywords: [[String]] {
+        guard inflect else { return keywords }
+        return keywords.map { alternatives in
+            var seen = Set<String>()
+            return alternatives.flatMap { EnglishInflection.forms(of: $0) }.filter { seen.insert($0).inserted }
+        }
+    }
+
+    /// The minimized token DFA of all parts (AND). Word counts without `max_words` are capped
+    /// at `max_tokens` words when given (each word needs a token), else 1000.
+    public func compile(vocabulary: [[UInt8]], eos: TokenID?) throws -> TokenDFA {
+        var dfa = try TokenDFA.keyphrases(expandedKeywords, vocabulary: vocabulary).minimized()
+        if !banned.isEmpty {
+            dfa = try dfa.and(TokenDFA.banned(banned, vocabulary: vocabulary)).minimized()
+        }
+        if minWords != nil || maxWords != nil {
+            let hi = maxWords ?? maxTokens ?? 1000
+            dfa = try dfa.and(TokenDFA.wordCount(min: minWords ?? 0, max: hi, vocabulary: vocabulary)).minimized()
+        }
+        if endWithEOS {
+            guard let eos else { throw ConstraintSpecError.invalidValue(field: "end_with_eos", reason: "the tokenizer has no EOS token") }
+            dfa = try dfa.and(TokenDFA.endsWithEOS(eos, vocabularySize: vocabulary.count)).minimized()
+        }
+        return dfa
+    }
+}

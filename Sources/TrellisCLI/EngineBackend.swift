@@ -1,0 +1,216 @@
+import Foundation
+import TrellisAutomata
+import TrellisCore
+import TrellisDecoding
+import TrellisEngine
+import TrellisLinking
+import TrellisSearch
+import TrellisServer
+import TrellisStore
+import TrellisTokenizer
+
+/// The real engine behind the HTTP API: one model wrapped in a `BatchingModel`, so concurrent
+/// requests' decode steps share forward passes; each request's blocking decode loop runs on its
+/// own thread through `runOnDedicatedThread`.
+final class EngineBackend: TrellisBackend, @unchecked Sendable {
+    let engine: Engine
+    let batching: BatchingModel
+    let store: TrellisStore?
+    let names: NameTrieIndex?
+    let passages: PassageIndex?
+    let linkEndToken: TokenID
+
+    init(engine: Engine, workspace: Workspace?) throws {
+        self.engine = engine
+        batching = BatchingModel(wrapping: engine.model)
+        linkEndToken = EntityLinker.endToken(for: engine.tokenizer)
+        if let workspace, FileManager.default.fileExists(atPath: workspace.storePath) {
+            let store = try workspace.openStore()
+            self.store = store
+            let counts = try store.counts()
+            if counts.names > 0 {
+                try NameTrieIndex.tokenizeNames(store: store, tokenizer: engine.tokenizer, fingerprint: engine.tokenizer.fingerprint)
+                names = try NameTrieIndex.open(store: store, path: workspace.namesTriePath, endToken: linkEndToken)
+            } else {
+                names = nil
+            }
+            if counts.passages > 0 {
+                try PassageIndex.tokenizePassages(store: store, tokenizer: engine.tokenizer, fingerprint: engine.tokenizer.fingerprint)
+                passages = try PassageIndex.open(store: store, path: workspace.passagesIndexPath)
+            } else {
+                passages = nil
+            }
+        } else {
+            store = nil
+            names = nil
+            passages = nil
+        }
+    }
+
+    var info: BackendInfo {
+        BackendInfo(modelName: (engine.modelPath as NSString).lastPathComponent, contextLength: engine.model.contextLength,
+                    canLink: names != nil, canSearch: passages != nil, canGenerate: true)
+    }
+
+    func tokenCount(of prompt: GenerationQuery.Prompt) throws -> Int { try promptTokens(prompt).count }
+
+    private func promptTokens(_ prompt: GenerationQuery.Prompt) throws -> [TokenID] {
+        switch prompt {
+        case .text(let text):
+            return try engine.promptTokens(text, chat: false)
+        case .chat(let messages):
+            let rendered = try engine.tokenizer.chatTemplate().render(messages.map { TrellisTokenizer.ChatMessage(role: $0.role, content: $0.content) })
+            return engine.tokenizer.encode(rendered, parseSpecial: true)
+        }
+    }
+
+    func link(_ query: LinkQuery) async throws -> LinkResponse {
+        guard let store, let names else { throw BackendError.unavailable("no knowledge base loaded; start the server with --store after `trellis kb import`") }
+        guard case .mentions(let mentions) = query.mode else {
+            throw BackendError.notSupported("end-to-end linking (finding mentions) is not available yet; mark mentions with [ ] or give offsets")
+        }
+        // The API counts offsets in code points; the linker in characters.
+        var scalarToChar: [Int] = []
+        for (c, ch) in query.text.enumerated() { for _ in ch.unicodeScalars { scalarToChar.append(c) } }
+        scalarToChar.append(query.text.count)
+        let spans = try mentions.map { m -> TrellisLinking.MentionSpan in
+            guard m.start >= 0, m.end <= scalarToChar.count - 1, m.start < m.end else {
+                throw BackendError.invalidRequest("mention \(m.start)..<\(m.end) is outside the text")
+            }
+            return TrellisLinking.MentionSpan(start: scalarToChar[m.start], end: scalarToChar[m.end])
+        }
+        let tokenizer = engine.tokenizer, end = linkEndToken, text = query.text
+        var linkOptions = LinkingOptions()
+        linkOptions.beamSize = query.beam
+        let options = linkOptions
+        let ranked = try await batching.runOnDedicatedThread { client in
+            let linker = EntityLinker(store: store, tokenizer: tokenizer, model: client, names: names, endToken: end, options: options)
+            return try linker.link(text: text, spans: spans, candidatesOnly: query.candidatesOnly, topK: query.topK)
+        }
+        let chars = Array(text)
+        let out = zip(zip(mentions, spans), ranked).map { pair, entities in
+            LinkedMention(start: pair.0.start, end: pair.0.end, surface: String(chars[pair.1.start..<pair.1.end]),
+                          entities: entities.map { TrellisServer.LinkedEntity(key: $0.key, name: $0.name, score: Double($0.score)) })
+        }
+        return LinkResponse(text: text, mentions: out)
+    }
+
+    func search(_ query: SearchQuery) async throws -> SearchResponse {
+        guard let store, let passages else { throw BackendError.unavailable("no passages loaded; start the server with --store after `trellis corpus import`") }
+        let tokenizer = engine.tokenizer
+        let hits: [TrellisSearch.SearchHit]
+        var ngramsByPassage: [PassageID: [MatchedNgram]] = [:]
+        switch query.mode {
+        case .bm25:
+            hits = try store.bm25Search(query: query.query, limit: query.topK).map(TrellisSearch.SearchHit.init)
+        case .seal, .hybrid:
+            let (found, ngrams) = try await batching.runOnDedicatedThread { client in
+                let seal = SEALSearcher(index: passages, store: store, model: client, tokenizer: tokenizer)
+                if query.mode == .seal {
+                    let r = try seal.search(query.query, limit: query.topK)
+                    return (r.hits, r.ngrams)
+                }
+                let r = try HybridSearcher(seal: seal).search(query.query, limit: query.topK)
+                return (r.hits, r.ngrams)
+            }
+            hits = found
+            for h in hits {
+                ngramsByPassage[h.passageID] = h.matches.compactMap { m in
+                    m.ngram < ngrams.count ? MatchedNgram(text: tokenizer.decode(ngrams[m.ngram].tokens), score: ngrams[m.ngram].weight) : nil
+                }
+            }
+        }
+        let records = Dictionary(uniqueKeysWithValues: try store.passages(ids: hits.map(\.passageID)).map { ($0.id, $0) })
+        return SearchResponse(mode: query.mode, results: hits.compactMap { h in
+            guard let r = records[h.passageID] else { return nil }
+            return TrellisServer.SearchHit(id: r.key, title: r.title, text: r.text, score: h.score, ngrams: ngramsByPassage[h.passageID])
+        })
+    }
+
+    func generate(_ query: GenerationQuery) -> AsyncThrowingStream<GenerationEvent, any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                do {
+                    let prompt = try promptTokens(query.prompt)
+                    let sampler = Sampler(temperature: Float(query.sampling.temperature), topK: query.sampling.topK,
+                                          topP: Float(query.sampling.topP), seed: query.sampling.seed ?? 0)
+                    let dfa = try compileConstraint(query.constraint, maxTokens: query.maxTokens)
+                    let tokenizer = engine.tokenizer, stops = engine.stopTokens, stopStrings = query.stop
+                    let summary = try await batching.runOnDedicatedThread { client -> GenerationSummary in
+                        var decoder = StreamingDecoder(tokenizer: tokenizer)
+                        var text = ""
+                        var tokens: [TokenID] = []
+                        var stoppedByString = false
+                        func emit(_ piece: String) -> Bool {
+                            guard !piece.isEmpty else { return true }
+                            text += piece
+                            if let s = stopStrings.first(where: { text.contains($0) }), let r = text.range(of: s) {
+                                let keep = text[..<r.lowerBound]
+                                let already = text.count - piece.count
+                                if keep.count > already { continuation.yield(.text(String(keep.dropFirst(already)))) }
+                                stoppedByString = true
+                                return false
+                            }
+                            continuation.yield(.text(piece))
+                            return true
+                        }
+                        let result: GenerationResult
+                        if let dfa {
+                            let generator = TokenGenerator(constraint: DFAConstraint(dfa: dfa, maxTokens: query.maxTokens), maxTokens: query.maxTokens, stopTokens: stops)
+                            result = try generator.generate(model: client, prompt: prompt, sampler: sampler) { t in tokens.append(t); return emit(decoder.append(t)) }
+                        } else {
+                            let generator = TokenGenerator(constraint: Unconstrained(), maxTokens: query.maxTokens, stopTokens: stops)
+                            result = try generator.generate(model: client, prompt: prompt, sampler: sampler) { t in tokens.append(t); return emit(decoder.append(t)) }
+                        }
+                        if !stoppedByString { _ = emit(decoder.finish()) }
+                        let satisfied = dfa.map { $0.accepts(tokens) }
+                        let reason: TrellisServer.FinishReason = (result.finishReason == .length) ? .length : .stop
+                        return GenerationSummary(finishReason: reason, promptTokens: prompt.count, completionTokens: result.tokens.count,
+                                                 constraintSatisfied: satisfied)
+                    }
+                    continuation.yield(.finished(summary))
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: Self.mapped(error))
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    /// Keyword, banned-word and length constraints compile to a token DFA; the others are not built yet.
+    private func compileConstraint(_ spec: TrellisServer.ConstraintSpec?, maxTokens: Int) throws -> TokenDFA? {
+        guard let spec, !spec.isEmpty else { return nil }
+        if spec.choices != nil || spec.kbEntity == true || spec.corpusNgram == true {
+            throw BackendError.notSupported("choices, kb_entity and corpus_ngram constraints are not available yet")
+        }
+        var object: [String: Any] = [:]
+        if let k = spec.keywords { object["keywords"] = k.map(\.alternatives) }
+        if let b = spec.bannedWords { object["banned"] = b }
+        if let m = spec.minWords { object["min_words"] = m }
+        if let m = spec.maxWords { object["max_words"] = m }
+        let json = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        let vocabulary = (0..<engine.tokenizer.vocabularySize).map { engine.tokenizer.tokenBytes(TokenID($0)) }
+        let dfa = try TrellisAutomata.ConstraintSpec.parse(json).compile(vocabulary: vocabulary, eos: engine.tokenizer.eosTokenID)
+        guard DFAConstraint(dfa: dfa, maxTokens: maxTokens).allowed(in: DFAConstraint(dfa: dfa, maxTokens: maxTokens).initialState).isEmpty == false else {
+            throw BackendError.impossibleConstraint("no output of at most \(maxTokens) tokens can satisfy the constraint")
+        }
+        return dfa
+    }
+
+    static func mapped(_ error: any Error) -> any Error {
+        if error is BackendError || error is CancellationError { return error }
+        if let b = error as? BatchingError {
+            switch b {
+            case .queueFull: return BackendError.overloaded("the batch queue is full")
+            case .cancelled: return CancellationError()
+            default: return BackendError.invalidRequest("\(b)")
+            }
+        }
+        if let t = error as? TrellisError, case .limitExceeded(let what, let limit, let got) = t {
+            return BackendError.limitExceeded(bound: what, limit: limit, got: got)
+        }
+        if let l = error as? LinkingError { return BackendError.invalidRequest(l.description) }
+        return BackendError.invalidRequest("\(error)")
+    }
+}

@@ -1,1 +1,0 @@
-// TrellisControl: placeholder until its first real file lands.

@@ -1,0 +1,121 @@
+/// The flat byte layout of an FM-index, shared by the builder, the writer and the loader, so an
+/// index in memory and one mapped from disk are the same bytes.
+///
+/// ```
+/// offset 0   header (128 bytes, little-endian):
+///            magic "TRELFMIX" | version u32 | header size u32 | text length u64 | token count u64
+///            | passage count u64 | code count u64 | level count u64 | sample rate u64
+///            | sample count u64 | checksum u64 (of everything after the header) | zero padding
+/// then, each section starting 8-aligned:
+///   codeToToken  Int32[codeCount - 2]                 token id of code c+2 (codes 0, 1: terminator, separator)
+///   cArray       Int32[codeCount + 1]                 C[c] = text symbols smaller than c
+///   zeros        Int32[levelCount]                    wavelet matrix zeros per level
+///   wmWords      UInt64[levelCount * wordsPerLevel]   wavelet matrix bits, level-major
+///   wmSuper      UInt32[levelCount * superPerLevel]   rank superblocks per level
+///   markWords    UInt64[wordsPerLevel]                BWT rows whose SA value is sampled
+///   markSuper    UInt32[superPerLevel]
+///   samples      Int32[sampleCount]                   SA values of marked rows, in row order
+///   separators   Int32[passageCount]                  text position of each passage's separator
+/// ```
+struct FMIndexLayout: Equatable {
+    static let magic: [UInt8] = Array("TRELFMIX".utf8)
+    static let version = 1
+    static let headerSize = 128
+
+    var textLength: Int
+    var tokenCount: Int
+    var passageCount: Int
+    var codeCount: Int
+    var levelCount: Int
+    var sampleRate: Int
+    var sampleCount: Int
+
+    var wordsPerLevel: Int { RankBitVector.wordCount(bits: textLength) }
+    var superPerLevel: Int { RankBitVector.superblockCount(bits: textLength) }
+
+    struct Offsets {
+        var codeToToken = 0, cArray = 0, zeros = 0, wmWords = 0, wmSuper = 0
+        var markWords = 0, markSuper = 0, samples = 0, separators = 0, total = 0
+    }
+
+    var offsets: Offsets {
+        var o = Offsets()
+        var at = Self.headerSize
+        func take(_ bytes: Int) -> Int { let start = at; at = (at + bytes + 7) & ~7; return start }
+        o.codeToToken = take(4 * (codeCount - 2))
+        o.cArray = take(4 * (codeCount + 1))
+        o.zeros = take(4 * levelCount)
+        o.wmWords = take(8 * levelCount * wordsPerLevel)
+        o.wmSuper = take(4 * levelCount * superPerLevel)
+        o.markWords = take(8 * wordsPerLevel)
+        o.markSuper = take(4 * superPerLevel)
+        o.samples = take(4 * sampleCount)
+        o.separators = take(4 * passageCount)
+        o.total = at
+        return o
+    }
+
+    func writeHeader(to base: UnsafeMutableRawPointer, checksum: UInt64) {
+        for (i, b) in Self.magic.enumerated() { base.storeBytes(of: b, toByteOffset: i, as: UInt8.self) }
+        base.storeBytes(of: UInt32(Self.version).littleEndian, toByteOffset: 8, as: UInt32.self)
+        base.storeBytes(of: UInt32(Self.headerSize).littleEndian, toByteOffset: 12, as: UInt32.self)
+        let fields = [textLength, tokenCount, passageCount, codeCount, levelCount, sampleRate, sampleCount]
+        for (i, f) in fields.enumerated() {
+            base.storeBytes(of: UInt64(f).littleEndian, toByteOffset: 16 + 8 * i, as: UInt64.self)
+        }
+        base.storeBytes(of: checksum.littleEndian, toByteOffset: 72, as: UInt64.self)
+    }
+
+    /// Parses and sanity-checks the header; sizes are bounded so the offset arithmetic cannot overflow.
+    static func readHeader(_ bytes: UnsafeRawBufferPointer, path: String) throws -> (FMIndexLayout, checksum: UInt64) {
+        guard bytes.count >= headerSize else {
+            throw FMIndexError.truncated(path: path, expectedBytes: headerSize, actualBytes: bytes.count)
+        }
+        guard Array(bytes[0..<8]) == magic else { throw FMIndexError.badMagic(path: path) }
+        let version = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt32.self)))
+        guard version == Self.version else {
+            throw FMIndexError.unsupportedVersion(path: path, found: version, supported: Self.version)
+        }
+        let declaredHeaderSize = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: 12, as: UInt32.self)))
+        guard declaredHeaderSize == headerSize else {
+            throw FMIndexError.corrupt(path: path, reason: "header size \(declaredHeaderSize), expected \(headerSize)")
+        }
+        func field(_ i: Int) -> UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 16 + 8 * i, as: UInt64.self)) }
+        let limit = UInt64(Int32.max)
+        for i in 0..<7 where field(i) > limit {
+            throw FMIndexError.corrupt(path: path, reason: "header field \(i) is \(field(i)), over \(limit)")
+        }
+        let layout = FMIndexLayout(textLength: Int(field(0)), tokenCount: Int(field(1)), passageCount: Int(field(2)),
+                                   codeCount: Int(field(3)), levelCount: Int(field(4)), sampleRate: Int(field(5)),
+                                   sampleCount: Int(field(6)))
+        let checksum = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 72, as: UInt64.self))
+        func bad(_ why: String) -> FMIndexError { .corrupt(path: path, reason: why) }
+        guard bytes[80..<headerSize].allSatisfy({ $0 == 0 }) else { throw bad("nonzero header padding") }
+        guard layout.textLength >= 1 else { throw bad("empty text") }
+        guard layout.textLength == layout.tokenCount + layout.passageCount + 1 else {
+            throw bad("text length \(layout.textLength) != tokens + passages + 1")
+        }
+        guard layout.codeCount >= 2, layout.codeCount - 2 <= layout.tokenCount else { throw bad("code count \(layout.codeCount)") }
+        guard layout.levelCount == WaveletMatrix.levelCount(codeCount: layout.codeCount) else {
+            throw bad("level count \(layout.levelCount) for \(layout.codeCount) codes")
+        }
+        guard layout.sampleRate >= 1, layout.sampleRate <= 65536 else { throw bad("sample rate \(layout.sampleRate)") }
+        guard layout.sampleCount == (layout.textLength + layout.sampleRate - 1) / layout.sampleRate else {
+            throw bad("sample count \(layout.sampleCount)")
+        }
+        return (layout, checksum)
+    }
+
+    /// A 64-bit multiply-xorshift hash over the 8-byte words after the header (catches bit rot and
+    /// truncation-by-zeroing; not cryptographic).
+    static func checksum(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15
+        let words = (bytes.count - headerSize) / 8
+        let base = bytes.baseAddress! + headerSize
+        for i in 0..<words {
+            h = (h ^ base.loadUnaligned(fromByteOffset: 8 * i, as: UInt64.self)) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 31
+        }
+        return h
+    }
+}

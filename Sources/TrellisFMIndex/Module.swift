@@ -1,1 +1,0 @@
-// TrellisFMIndex: placeholder until its first real file lands.

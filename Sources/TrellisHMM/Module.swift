@@ -1,1 +1,0 @@
-// TrellisHMM: placeholder until its first real file lands.

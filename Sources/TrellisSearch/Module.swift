@@ -1,1 +1,0 @@
-// TrellisSearch: placeholder until its first real file lands.

@@ -1,0 +1,275 @@
+/// One keyword of a keyword constraint: the output must contain one of its alternatives
+/// (for example inflections: `["catch", "catches", "caught"]`). Decodes from a string or an array.
+public struct KeywordSpec: Codable, Sendable, Equatable {
+    public var alternatives: [String]
+
+    public init(_ alternatives: [String]) { self.alternatives = alternatives }
+
+    public init(from decoder: any Decoder) throws {
+        let single = try decoder.singleValueContainer()
+        if let word = try? single.decode(String.self) {
+            alternatives = [word]
+        } else {
+            alternatives = try single.decode([String].self)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var single = encoder.singleValueContainer()
+        try single.encode(alternatives)
+    }
+}
+
+/// A constraint on generated text, as JSON: every present part must hold (AND).
+///
+/// ```json
+/// {"keywords": ["dog", ["frisbee", "frisbees"]], "banned_words": ["cat"],
+///  "min_words": 5, "max_words": 20}
+/// {"choices": ["positive", "negative"]}
+/// {"kb_entity": true}        // the output is one entity name of the knowledge base
+/// {"corpus_ngram": true}     // the output is an n-gram that occurs in the corpus
+/// ```
+/// `choices`, `kb_entity` and `corpus_ngram` each fix the whole output, so at most one of them
+/// may be given.
+public struct ConstraintSpec: Codable, Sendable, Equatable {
+    public var keywords: [KeywordSpec]?
+    public var bannedWords: [String]?
+    public var minWords: Int?
+    public var maxWords: Int?
+    public var choices: [String]?
+    public var kbEntity: Bool?
+    public var corpusNgram: Bool?
+
+    public init(keywords: [KeywordSpec]? = nil, bannedWords: [String]? = nil, minWords: Int? = nil,
+                maxWords: Int? = nil, choices: [String]? = nil, kbEntity: Bool? = nil, corpusNgram: Bool? = nil) {
+        self.keywords = keywords
+        self.bannedWords = bannedWords
+        self.minWords = minWords
+        self.maxWords = maxWords
+        self.choices = choices
+        self.kbEntity = kbEntity
+        self.corpusNgram = corpusNgram
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case keywords
+        case bannedWords = "banned_words"
+        case minWords = "min_words"
+        case maxWords = "max_words"
+        case choices
+        case kbEntity = "kb_entity"
+        case corpusNgram = "corpus_ngram"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try StrictContainer<CodingKeys>(decoder)
+        keywords = try c.optional(.keywords)
+        bannedWords = try c.optional(.bannedWords)
+        minWords = try c.optional(.minWords)
+        maxWords = try c.optional(.maxWords)
+        choices = try c.optional(.choices)
+        kbEntity = try c.optional(.kbEntity)
+        corpusNgram = try c.optional(.corpusNgram)
+    }
+
+    /// Whether the spec constrains nothing.
+    public var isEmpty: Bool {
+        (keywords ?? []).isEmpty && (bannedWords ?? []).isEmpty && minWords == nil && maxWords == nil
+            && choices == nil && kbEntity != true && corpusNgram != true
+    }
+}
+
+/// Sampling settings; temperature 0 (the default) is greedy decoding.
+public struct SamplingOptions: Sendable, Equatable {
+    public var temperature: Double
+    public var topP: Double
+    /// 0 means no top-k cut.
+    public var topK: Int
+    public var seed: UInt64?
+
+    public init(temperature: Double = 0, topP: Double = 1, topK: Int = 0, seed: UInt64? = nil) {
+        self.temperature = temperature
+        self.topP = topP
+        self.topK = topK
+        self.seed = seed
+    }
+}
+
+/// A chat message (`role` is system, user or assistant).
+public struct ChatMessage: Codable, Sendable, Equatable {
+    public var role: String
+    public var content: String
+    public var name: String?
+
+    public init(role: String, content: String, name: String? = nil) {
+        self.role = role
+        self.content = content
+        self.name = name
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case role, content, name }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try StrictContainer<CodingKeys>(decoder)
+        role = try c.required(.role)
+        guard ["system", "user", "assistant"].contains(role) else {
+            throw c.invalid(.role, "`\(role)` is not one of system, user, assistant")
+        }
+        content = try c.required(.content)
+        name = try c.optional(.name)
+    }
+}
+
+/// Body of `POST /v1/generate`.
+public struct GenerateRequest: Codable, Sendable, Equatable {
+    public var prompt: String
+    /// Wrap the prompt as one user turn of the model's chat template.
+    public var chat: Bool?
+    public var maxTokens: Int?
+    public var temperature: Double?
+    public var topP: Double?
+    public var topK: Int?
+    public var seed: UInt64?
+    /// Beam width (1 = sampling or greedy).
+    public var beam: Int?
+    public var stop: [String]?
+    public var constraint: ConstraintSpec?
+
+    public init(prompt: String, chat: Bool? = nil, maxTokens: Int? = nil, temperature: Double? = nil,
+                topP: Double? = nil, topK: Int? = nil, seed: UInt64? = nil, beam: Int? = nil,
+                stop: [String]? = nil, constraint: ConstraintSpec? = nil) {
+        self.prompt = prompt
+        self.chat = chat
+        self.maxTokens = maxTokens
+        self.temperature = temperature
+        self.topP = topP
+        self.topK = topK
+        self.seed = seed
+        self.beam = beam
+        self.stop = stop
+        self.constraint = constraint
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case prompt, chat
+        case maxTokens = "max_tokens"
+        case temperature
+        case topP = "top_p"
+        case topK = "top_k"
+        case seed, beam, stop, constraint
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try StrictContainer<CodingKeys>(decoder)
+        prompt = try c.required(.prompt)
+        chat = try c.optional(.chat)
+        maxTokens = try c.optional(.maxTokens)
+        temperature = try c.optional(.temperature)
+        topP = try c.optional(.topP)
+        topK = try c.optional(.topK)
+        seed = try c.optional(.seed)
+        beam = try c.optional(.beam)
+        stop = try c.optional(.stop)
+        constraint = try c.optional(.constraint)
+    }
+}
+
+/// What the backend is asked to generate, with defaults applied and limits checked.
+public struct GenerationQuery: Sendable, Equatable {
+    public enum Prompt: Sendable, Equatable {
+        /// Raw text, continued as is.
+        case text(String)
+        /// Chat turns, formatted with the model's chat template; the reply is generated.
+        case chat([ChatMessage])
+    }
+
+    public var prompt: Prompt
+    public var maxTokens: Int
+    public var sampling: SamplingOptions
+    public var beam: Int
+    /// Generation stops before any of these strings.
+    public var stop: [String]
+    public var constraint: ConstraintSpec?
+
+    public init(prompt: Prompt, maxTokens: Int, sampling: SamplingOptions = .init(), beam: Int = 1,
+                stop: [String] = [], constraint: ConstraintSpec? = nil) {
+        self.prompt = prompt
+        self.maxTokens = maxTokens
+        self.sampling = sampling
+        self.beam = beam
+        self.stop = stop
+        self.constraint = constraint
+    }
+}
+
+/// Why generation ended.
+public enum FinishReason: String, Codable, Sendable {
+    /// End of sequence, a stop string, or the constraint reached acceptance.
+    case stop
+    /// `max_tokens` reached.
+    case length
+}
+
+/// The end of one generation.
+public struct GenerationSummary: Sendable, Equatable {
+    public var finishReason: FinishReason
+    public var promptTokens: Int
+    public var completionTokens: Int
+    /// Whether the output satisfies the constraint (nil without a constraint).
+    public var constraintSatisfied: Bool?
+
+    public init(finishReason: FinishReason, promptTokens: Int, completionTokens: Int,
+                constraintSatisfied: Bool? = nil) {
+        self.finishReason = finishReason
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.constraintSatisfied = constraintSatisfied
+    }
+}
+
+/// What a backend's generation stream yields: text deltas (complete UTF-8), then one summary.
+public enum GenerationEvent: Sendable, Equatable {
+    case text(String)
+    case finished(GenerationSummary)
+}
+
+/// Token counts of one request.
+public struct Usage: Codable, Sendable, Equatable {
+    public var promptTokens: Int
+    public var completionTokens: Int
+    public var totalTokens: Int
+
+    public init(promptTokens: Int, completionTokens: Int) {
+        self.promptTokens = promptTokens
+        self.completionTokens = completionTokens
+        self.totalTokens = promptTokens + completionTokens
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case promptTokens = "prompt_tokens"
+        case completionTokens = "completion_tokens"
+        case totalTokens = "total_tokens"
+    }
+}
+
+/// Response of `POST /v1/generate`.
+public struct GenerateResponse: Codable, Sendable, Equatable {
+    public var text: String
+    public var finishReason: FinishReason
+    public var constraintSatisfied: Bool?
+    public var usage: Usage
+
+    public init(text: String, finishReason: FinishReason, constraintSatisfied: Bool?, usage: Usage) {
+        self.text = text
+        self.finishReason = finishReason
+        self.constraintSatisfied = constraintSatisfied
+        self.usage = usage
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case text
+        case finishReason = "finish_reason"
+        case constraintSatisfied = "constraint_satisfied"
+        case usage
+    }
+}

@@ -1,0 +1,65 @@
+/// What the engine tells the server about itself.
+public struct BackendInfo: Sendable, Equatable {
+    /// Reported as `model` in OpenAI responses and in `/health`.
+    public var modelName: String
+    /// Longest prompt plus generated tokens the model accepts.
+    public var contextLength: Int
+    /// Which endpoints have what they need loaded (a server without a passage index answers
+    /// search with 503).
+    public var canLink: Bool
+    public var canSearch: Bool
+    public var canGenerate: Bool
+
+    public init(modelName: String, contextLength: Int, canLink: Bool = true, canSearch: Bool = true,
+                canGenerate: Bool = true) {
+        self.modelName = modelName
+        self.contextLength = contextLength
+        self.canLink = canLink
+        self.canSearch = canSearch
+        self.canGenerate = canGenerate
+    }
+}
+
+/// Live numbers from the engine, exported by `/metrics`.
+public struct BackendStatistics: Sendable, Equatable {
+    /// Model steps waiting for the batched forward pass (the batcher's queue depth).
+    public var batchQueueDepth: Int
+    /// Batched forward passes run so far.
+    public var batchedForwardPasses: Int
+
+    public init(batchQueueDepth: Int = 0, batchedForwardPasses: Int = 0) {
+        self.batchQueueDepth = batchQueueDepth
+        self.batchedForwardPasses = batchedForwardPasses
+    }
+}
+
+/// The engine as the HTTP server sees it: linking, search and generation over one loaded
+/// model, tokenizer, store and indexes. The server has already decoded the request strictly,
+/// applied defaults and checked every `ServerLimits` bound; the backend checks what only it can
+/// (constraint satisfiability, context length) and throws `BackendError` for those.
+///
+/// Calls arrive concurrently (one task per request); the backend batches model work across them
+/// (for example through `BatchingModel`). Every method must honour Task cancellation: the server
+/// cancels a request's task when its client disconnects or its time limit passes, and a
+/// generation stream is cancelled when its consumer stops iterating.
+public protocol TrellisBackend: Sendable {
+    var info: BackendInfo { get }
+    var statistics: BackendStatistics { get }
+
+    /// Number of tokens `prompt` occupies, as generation would feed it (chat template included).
+    func tokenCount(of prompt: GenerationQuery.Prompt) throws -> Int
+
+    /// Links the mentions of `query.text` (or finds and links them, end to end).
+    func link(_ query: LinkQuery) async throws -> LinkResponse
+
+    /// Ranks passages for `query.query`.
+    func search(_ query: SearchQuery) async throws -> SearchResponse
+
+    /// Generates text: zero or more `.text` deltas, then exactly one `.finished`. Errors about
+    /// the request (an impossible constraint) should be thrown before the first delta.
+    func generate(_ query: GenerationQuery) -> AsyncThrowingStream<GenerationEvent, any Error>
+}
+
+extension TrellisBackend {
+    public var statistics: BackendStatistics { BackendStatistics() }
+}

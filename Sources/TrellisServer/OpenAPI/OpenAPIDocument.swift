@@ -1,0 +1,1298 @@
+/// The OpenAPI 3.1 document of the HTTP API, served at `GET /openapi.json`: the one source of
+/// truth for the API contract. A test checks that it documents exactly the served routes, and
+/// it validates with `openapi-spec-validator` (PyPI). Keep it in step with the types in `API/`.
+enum OpenAPIDocument {
+    static let json = #"""
+{
+  "openapi": "3.1.0",
+  "info": {
+    "title": "Trellis",
+    "version": "0.1.0",
+    "description": "Generative retrieval and constrained generation: entity linking, passage search and constrained generation over one local model, with OpenAI-compatible completions. Every error is JSON: {\"error\": {\"type\", \"message\", \"param\"}}; request bodies are decoded strictly (unknown fields are rejected)."
+  },
+  "servers": [
+    {
+      "url": "http://127.0.0.1:8080"
+    }
+  ],
+  "paths": {
+    "/health": {
+      "get": {
+        "summary": "Liveness and what is loaded.",
+        "responses": {
+          "200": {
+            "description": "Up.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Health"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/metrics": {
+      "get": {
+        "summary": "Prometheus text metrics: request counts by endpoint and status, latency histograms, tokens, queue depth.",
+        "responses": {
+          "200": {
+            "description": "Prometheus text format 0.0.4.",
+            "content": {
+              "text/plain": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/openapi.json": {
+      "get": {
+        "summary": "This document.",
+        "responses": {
+          "200": {
+            "description": "OpenAPI 3.1.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/v1/link": {
+      "post": {
+        "summary": "Entity linking (GENRE-style constrained generation of entity names).",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/LinkRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "Success.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/LinkResponse"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Malformed JSON, wrong type, unknown field, invalid UTF-8, or a value over a bound (the message names it).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "408": {
+            "description": "Over request_timeout_ms; the work was cancelled.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "Body over max_body_bytes.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "max_concurrent_requests busy and max_queued_requests waiting.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "What this endpoint needs is not loaded.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/v1/search": {
+      "post": {
+        "summary": "Passage search: SEAL (FM-index constrained n-grams), BM25, or hybrid.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/SearchRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "Success.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/SearchResponse"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Malformed JSON, wrong type, unknown field, invalid UTF-8, or a value over a bound (the message names it).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "408": {
+            "description": "Over request_timeout_ms; the work was cancelled.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "Body over max_body_bytes.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "max_concurrent_requests busy and max_queued_requests waiting.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "503": {
+            "description": "What this endpoint needs is not loaded.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/v1/generate": {
+      "post": {
+        "summary": "Constrained generation (keywords, banned words, word counts, choices, KB entities, corpus n-grams).",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/GenerateRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "Success.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/GenerateResponse"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Malformed JSON, wrong type, unknown field, invalid UTF-8, or a value over a bound (the message names it).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "408": {
+            "description": "Over request_timeout_ms; the work was cancelled.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "Body over max_body_bytes.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "max_concurrent_requests busy and max_queued_requests waiting.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "422": {
+            "description": "No output can satisfy the constraint.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/v1/completions": {
+      "post": {
+        "summary": "OpenAI-compatible text completion; Trellis constraints in `trellis`.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/CompletionRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "Success.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/CompletionResponse"
+                }
+              },
+              "text/event-stream": {
+                "schema": {
+                  "type": "string",
+                  "description": "`data: <JSON chunk>\\n\\n` events, then `data: [DONE]\\n\\n`. An error after the first chunk arrives as a `data: {\"error\": ...}` event."
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Malformed JSON, wrong type, unknown field, invalid UTF-8, or a value over a bound (the message names it).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "408": {
+            "description": "Over request_timeout_ms; the work was cancelled.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "Body over max_body_bytes.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "max_concurrent_requests busy and max_queued_requests waiting.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "422": {
+            "description": "No output can satisfy the constraint.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/v1/chat/completions": {
+      "post": {
+        "summary": "OpenAI-compatible chat completion; Trellis constraints in `trellis`.",
+        "requestBody": {
+          "required": true,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/ChatCompletionRequest"
+              }
+            }
+          }
+        },
+        "responses": {
+          "200": {
+            "description": "Success.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/ChatCompletionResponse"
+                }
+              },
+              "text/event-stream": {
+                "schema": {
+                  "type": "string",
+                  "description": "`data: <JSON chunk>\\n\\n` events, then `data: [DONE]\\n\\n`. An error after the first chunk arrives as a `data: {\"error\": ...}` event."
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "Malformed JSON, wrong type, unknown field, invalid UTF-8, or a value over a bound (the message names it).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "408": {
+            "description": "Over request_timeout_ms; the work was cancelled.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "413": {
+            "description": "Body over max_body_bytes.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "429": {
+            "description": "max_concurrent_requests busy and max_queued_requests waiting.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "422": {
+            "description": "No output can satisfy the constraint.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  },
+  "components": {
+    "schemas": {
+      "Error": {
+        "type": "object",
+        "properties": {
+          "error": {
+            "type": "object",
+            "properties": {
+              "type": {
+                "type": "string",
+                "description": "Machine-readable kind: invalid_request, unknown_field, limit_exceeded, impossible_constraint, not_supported, timeout, overloaded, not_found, method_not_allowed, unavailable, internal_error."
+              },
+              "message": {
+                "type": "string",
+                "description": "Names the field or bound and the value."
+              },
+              "param": {
+                "type": "string",
+                "description": "Path of the offending field, such as `constraint.keywords[1]`."
+              }
+            },
+            "required": [
+              "type",
+              "message"
+            ]
+          }
+        },
+        "required": [
+          "error"
+        ]
+      },
+      "MentionSpan": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "start": {
+            "type": "integer",
+            "description": "Offset in Unicode scalars (code points)",
+            "minimum": 0
+          },
+          "end": {
+            "type": "integer",
+            "description": "Exclusive end offset"
+          }
+        },
+        "required": [
+          "start",
+          "end"
+        ]
+      },
+      "LinkRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "text": {
+            "type": "string",
+            "description": "Text with mentions marked by `[` `]`, or plain text with `mentions` or `end_to_end`."
+          },
+          "mentions": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/MentionSpan"
+            },
+            "description": "Explicit mention spans; the text is then taken literally."
+          },
+          "end_to_end": {
+            "type": "boolean",
+            "description": "Find the mentions and link them in one pass."
+          },
+          "top_k": {
+            "type": "integer",
+            "description": "Entities per mention (default 5, bound max_top_k).",
+            "minimum": 1
+          },
+          "beam": {
+            "type": "integer",
+            "description": "Beam width (default 5, bound max_beam).",
+            "minimum": 1
+          },
+          "candidates_only": {
+            "type": "boolean",
+            "description": "Only candidates from the mention table."
+          }
+        },
+        "required": [
+          "text"
+        ]
+      },
+      "LinkedEntity": {
+        "type": "object",
+        "properties": {
+          "key": {
+            "type": "string",
+            "description": "Stable key (Wikidata id or title)."
+          },
+          "name": {
+            "type": "string"
+          },
+          "score": {
+            "type": "number",
+            "description": "Log-score, higher is better."
+          },
+          "description": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "key",
+          "name",
+          "score"
+        ]
+      },
+      "LinkedMention": {
+        "type": "object",
+        "properties": {
+          "start": {
+            "type": "integer"
+          },
+          "end": {
+            "type": "integer"
+          },
+          "surface": {
+            "type": "string"
+          },
+          "entities": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/LinkedEntity"
+            },
+            "description": "Ranked; empty for NIL."
+          }
+        },
+        "required": [
+          "start",
+          "end",
+          "surface",
+          "entities"
+        ]
+      },
+      "LinkResponse": {
+        "type": "object",
+        "properties": {
+          "text": {
+            "type": "string",
+            "description": "The text the offsets refer to (markers removed)."
+          },
+          "mentions": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/LinkedMention"
+            }
+          }
+        },
+        "required": [
+          "text",
+          "mentions"
+        ]
+      },
+      "SearchRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "query": {
+            "type": "string"
+          },
+          "mode": {
+            "type": "string",
+            "enum": [
+              "seal",
+              "bm25",
+              "hybrid"
+            ],
+            "description": "Default hybrid."
+          },
+          "top_k": {
+            "type": "integer",
+            "description": "Passages (default 10, bound max_top_k).",
+            "minimum": 1
+          }
+        },
+        "required": [
+          "query"
+        ]
+      },
+      "MatchedNgram": {
+        "type": "object",
+        "properties": {
+          "text": {
+            "type": "string"
+          },
+          "score": {
+            "type": "number"
+          }
+        },
+        "required": [
+          "text",
+          "score"
+        ]
+      },
+      "SearchHit": {
+        "type": "object",
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "title": {
+            "type": "string"
+          },
+          "text": {
+            "type": "string"
+          },
+          "score": {
+            "type": "number"
+          },
+          "ngrams": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/MatchedNgram"
+            },
+            "description": "Matched n-grams (seal, hybrid)."
+          }
+        },
+        "required": [
+          "id",
+          "text",
+          "score"
+        ]
+      },
+      "SearchResponse": {
+        "type": "object",
+        "properties": {
+          "mode": {
+            "type": "string",
+            "enum": [
+              "seal",
+              "bm25",
+              "hybrid"
+            ]
+          },
+          "results": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/SearchHit"
+            }
+          }
+        },
+        "required": [
+          "mode",
+          "results"
+        ]
+      },
+      "Keyword": {
+        "description": "One keyword: a word, or a list of alternatives (such as inflections), one of which must appear.",
+        "oneOf": [
+          {
+            "type": "string"
+          },
+          {
+            "type": "array",
+            "items": {
+              "type": "string"
+            }
+          }
+        ]
+      },
+      "Constraint": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "keywords": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Keyword"
+            },
+            "description": "Every keyword must appear (in one of its alternatives)."
+          },
+          "banned_words": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "Words that must not appear."
+          },
+          "min_words": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "max_words": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "choices": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "The output is exactly one of these."
+          },
+          "kb_entity": {
+            "type": "boolean",
+            "description": "The output is one entity name of the knowledge base."
+          },
+          "corpus_ngram": {
+            "type": "boolean",
+            "description": "The output is an n-gram that occurs in the passage corpus."
+          }
+        },
+        "description": "All present parts must hold. At most one of choices, kb_entity, corpus_ngram. Unsatisfiable specs are answered with 422."
+      },
+      "GenerateRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "prompt": {
+            "type": "string"
+          },
+          "chat": {
+            "type": "boolean",
+            "description": "Wrap the prompt as one user turn of the chat template."
+          },
+          "max_tokens": {
+            "type": "integer",
+            "description": "Default 64, bound max_new_tokens.",
+            "minimum": 1
+          },
+          "temperature": {
+            "type": "number",
+            "description": "0 (default) is greedy; up to 2.",
+            "minimum": 0,
+            "maximum": 2
+          },
+          "top_p": {
+            "type": "number",
+            "description": "In (0, 1], default 1.",
+            "exclusiveMinimum": 0,
+            "maximum": 1
+          },
+          "top_k": {
+            "type": "integer",
+            "description": "0 (default) is no cut.",
+            "minimum": 0
+          },
+          "seed": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "beam": {
+            "type": "integer",
+            "description": "Beam width, default 1, bound max_beam.",
+            "minimum": 1
+          },
+          "stop": {
+            "type": "array",
+            "items": {
+              "type": "string"
+            },
+            "description": "Stop before any of these."
+          },
+          "constraint": {
+            "$ref": "#/components/schemas/Constraint"
+          }
+        },
+        "required": [
+          "prompt"
+        ]
+      },
+      "Usage": {
+        "type": "object",
+        "properties": {
+          "prompt_tokens": {
+            "type": "integer"
+          },
+          "completion_tokens": {
+            "type": "integer"
+          },
+          "total_tokens": {
+            "type": "integer"
+          }
+        },
+        "required": [
+          "prompt_tokens",
+          "completion_tokens",
+          "total_tokens"
+        ]
+      },
+      "GenerateResponse": {
+        "type": "object",
+        "properties": {
+          "text": {
+            "type": "string"
+          },
+          "finish_reason": {
+            "type": "string",
+            "enum": [
+              "stop",
+              "length"
+            ]
+          },
+          "constraint_satisfied": {
+            "type": "boolean",
+            "description": "Absent without a constraint."
+          },
+          "usage": {
+            "$ref": "#/components/schemas/Usage"
+          }
+        },
+        "required": [
+          "text",
+          "finish_reason",
+          "usage"
+        ]
+      },
+      "ChatMessage": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "role": {
+            "type": "string",
+            "enum": [
+              "system",
+              "user",
+              "assistant"
+            ]
+          },
+          "content": {
+            "type": "string"
+          },
+          "name": {
+            "type": "string"
+          }
+        },
+        "required": [
+          "role",
+          "content"
+        ]
+      },
+      "TrellisExtension": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "constraint": {
+            "$ref": "#/components/schemas/Constraint"
+          },
+          "top_k": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "beam": {
+            "type": "integer",
+            "minimum": 1
+          }
+        },
+        "description": "Trellis options inside OpenAI requests."
+      },
+      "StreamOptions": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "include_usage": {
+            "type": "boolean",
+            "description": "Send a last chunk with usage and no choices."
+          }
+        }
+      },
+      "ResponseFormat": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "type": {
+            "type": "string",
+            "enum": [
+              "text",
+              "json_object",
+              "json_schema"
+            ],
+            "description": "Only `text` is supported yet; the others answer 400 not_supported until schema constraints exist."
+          },
+          "json_schema": {
+            "description": "Accepted, not yet honoured."
+          }
+        },
+        "required": [
+          "type"
+        ]
+      },
+      "CompletionRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "prompt": {
+            "type": "string"
+          },
+          "model": {
+            "type": "string",
+            "description": "Must be empty or the served model's name."
+          },
+          "max_tokens": {
+            "type": "integer",
+            "description": "Default 16, bound max_new_tokens.",
+            "minimum": 1
+          },
+          "temperature": {
+            "type": "number",
+            "description": "Default 1.",
+            "minimum": 0,
+            "maximum": 2
+          },
+          "top_p": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 1
+          },
+          "n": {
+            "type": "integer",
+            "description": "Only 1.",
+            "minimum": 1,
+            "maximum": 1
+          },
+          "stream": {
+            "type": "boolean",
+            "description": "Server-sent events."
+          },
+          "stream_options": {
+            "$ref": "#/components/schemas/StreamOptions"
+          },
+          "stop": {
+            "oneOf": [
+              {
+                "type": "string"
+              },
+              {
+                "type": "array",
+                "items": {
+                  "type": "string"
+                }
+              }
+            ]
+          },
+          "seed": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "user": {
+            "type": "string",
+            "description": "Ignored."
+          },
+          "frequency_penalty": {
+            "type": "number",
+            "description": "Only 0."
+          },
+          "presence_penalty": {
+            "type": "number",
+            "description": "Only 0."
+          },
+          "trellis": {
+            "$ref": "#/components/schemas/TrellisExtension"
+          }
+        },
+        "required": [
+          "prompt"
+        ]
+      },
+      "ChatCompletionRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "properties": {
+          "messages": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/ChatMessage"
+            }
+          },
+          "model": {
+            "type": "string",
+            "description": "Must be empty or the served model's name."
+          },
+          "max_tokens": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "max_completion_tokens": {
+            "type": "integer",
+            "description": "Default min(256, max_new_tokens).",
+            "minimum": 1
+          },
+          "response_format": {
+            "$ref": "#/components/schemas/ResponseFormat"
+          },
+          "temperature": {
+            "type": "number",
+            "description": "Default 1.",
+            "minimum": 0,
+            "maximum": 2
+          },
+          "top_p": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 1
+          },
+          "n": {
+            "type": "integer",
+            "description": "Only 1.",
+            "minimum": 1,
+            "maximum": 1
+          },
+          "stream": {
+            "type": "boolean",
+            "description": "Server-sent events."
+          },
+          "stream_options": {
+            "$ref": "#/components/schemas/StreamOptions"
+          },
+          "stop": {
+            "oneOf": [
+              {
+                "type": "string"
+              },
+              {
+                "type": "array",
+                "items": {
+                  "type": "string"
+                }
+              }
+            ]
+          },
+          "seed": {
+            "type": "integer",
+            "minimum": 0
+          },
+          "user": {
+            "type": "string",
+            "description": "Ignored."
+          },
+          "frequency_penalty": {
+            "type": "number",
+            "description": "Only 0."
+          },
+          "presence_penalty": {
+            "type": "number",
+            "description": "Only 0."
+          },
+          "trellis": {
+            "$ref": "#/components/schemas/TrellisExtension"
+          }
+        },
+        "required": [
+          "messages"
+        ]
+      },
+      "CompletionChoice": {
+        "type": "object",
+        "properties": {
+          "text": {
+            "type": "string"
+          },
+          "index": {
+            "type": "integer"
+          },
+          "logprobs": {
+            "type": "null"
+          },
+          "finish_reason": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "enum": [
+              "stop",
+              "length",
+              null
+            ]
+          }
+        },
+        "required": [
+          "text",
+          "index",
+          "finish_reason"
+        ]
+      },
+      "CompletionResponse": {
+        "type": "object",
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "object": {
+            "const": "text_completion"
+          },
+          "created": {
+            "type": "integer"
+          },
+          "model": {
+            "type": "string"
+          },
+          "choices": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/CompletionChoice"
+            }
+          },
+          "usage": {
+            "$ref": "#/components/schemas/Usage"
+          }
+        },
+        "required": [
+          "id",
+          "object",
+          "created",
+          "model",
+          "choices"
+        ],
+        "description": "A whole completion, or with stream one SSE chunk (`data: {...}`), the stream ending with `data: [DONE]`."
+      },
+      "ChatDelta": {
+        "type": "object",
+        "properties": {
+          "role": {
+            "type": "string"
+          },
+          "content": {
+            "type": "string"
+          }
+        }
+      },
+      "ChatChoice": {
+        "type": "object",
+        "properties": {
+          "index": {
+            "type": "integer"
+          },
+          "message": {
+            "$ref": "#/components/schemas/ChatDelta"
+          },
+          "delta": {
+            "$ref": "#/components/schemas/ChatDelta"
+          },
+          "finish_reason": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "enum": [
+              "stop",
+              "length",
+              null
+            ]
+          }
+        },
+        "required": [
+          "index",
+          "finish_reason"
+        ]
+      },
+      "ChatCompletionResponse": {
+        "type": "object",
+        "properties": {
+          "id": {
+            "type": "string"
+          },
+          "object": {
+            "type": "string",
+            "enum": [
+              "chat.completion",
+              "chat.completion.chunk"
+            ]
+          },
+          "created": {
+            "type": "integer"
+          },
+          "model": {
+            "type": "string"
+          },
+          "choices": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/ChatChoice"
+            }
+          },
+          "usage": {
+            "$ref": "#/components/schemas/Usage"
+          }
+        },
+        "required": [
+          "id",
+          "object",
+          "created",
+          "model",
+          "choices"
+        ],
+        "description": "A whole chat completion (`message`), or with stream one SSE chunk (`delta`), the stream ending with `data: [DONE]`."
+      },
+      "Health": {
+        "type": "object",
+        "properties": {
+          "status": {
+            "type": "string"
+          },
+          "model": {
+            "type": "string"
+          },
+          "context_length": {
+            "type": "integer"
+          },
+          "endpoints": {
+            "type": "object",
+            "additionalProperties": {
+              "type": "boolean"
+            }
+          },
+          "in_flight": {
+            "type": "integer"
+          },
+          "queued": {
+            "type": "integer"
+          }
+        },
+        "required": [
+          "status",
+          "model",
+          "context_length",
+          "endpoints",
+          "in_flight",
+          "queued"
+        ]
+      }
+    }
+  }
+}
+
+"""#
+}

@@ -1,0 +1,119 @@
+import Foundation
+import NIOConcurrencyHelpers
+
+/// Counters and latency histograms of the server, rendered in the Prometheus text exposition
+/// format (version 0.0.4) for `GET /metrics`.
+///
+/// Label cardinality is bounded: `endpoint` is one of the served paths or `unmatched`, and
+/// `status` is an HTTP status code. Recording is O(buckets) under one lock.
+final class ServerMetrics: Sendable {
+    /// Upper bounds (seconds) of the latency histogram buckets; +Inf is implied.
+    static let latencyBuckets: [Double] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
+
+    private struct RequestKey: Hashable {
+        let endpoint: String
+        let status: Int
+    }
+
+    private struct Histogram {
+        var bucketCounts = [Int](repeating: 0, count: ServerMetrics.latencyBuckets.count)
+        var count = 0
+        var sum = 0.0
+    }
+
+    private struct State {
+        var requests: [RequestKey: Int] = [:]
+        var latency: [String: Histogram] = [:]
+        var promptTokens = 0
+        var generatedTokens = 0
+        var generationSeconds = 0.0
+        var cancelledRequests = 0
+    }
+
+    private let state = NIOLockedValueBox(State())
+    let startedAt = Date()
+
+    func recordRequest(endpoint: String, status: Int, seconds: Double) {
+        state.withLockedValue { s in
+            s.requests[RequestKey(endpoint: endpoint, status: status), default: 0] += 1
+            var histogram = s.latency[endpoint] ?? Histogram()
+            for (i, bound) in Self.latencyBuckets.enumerated() where seconds <= bound { histogram.bucketCounts[i] += 1 }
+            histogram.count += 1
+            histogram.sum += seconds
+            s.latency[endpoint] = histogram
+        }
+    }
+
+    func recordGeneration(promptTokens: Int, generatedTokens: Int, seconds: Double) {
+        state.withLockedValue { s in
+            s.promptTokens += promptTokens
+            s.generatedTokens += generatedTokens
+            s.generationSeconds += seconds
+        }
+    }
+
+    func recordCancellation() {
+        state.withLockedValue { $0.cancelledRequests += 1 }
+    }
+
+    /// Total requests answered with `status` on `endpoint` (for tests).
+    func requestCount(endpoint: String, status: Int) -> Int {
+        state.withLockedValue { $0.requests[RequestKey(endpoint: endpoint, status: status)] ?? 0 }
+    }
+
+    func render(inFlight: Int, queued: Int, backend: BackendStatistics) -> String {
+        let s = state.withLockedValue { $0 }
+        var out = ""
+        func line(_ text: String) { out += text + "\n" }
+
+        line("# HELP trellis_http_requests_total HTTP requests answered, by endpoint and status.")
+        line("# TYPE trellis_http_requests_total counter")
+        for (key, count) in s.requests.sorted(by: { ($0.key.endpoint, $0.key.status) < ($1.key.endpoint, $1.key.status) }) {
+            line("trellis_http_requests_total{endpoint=\"\(key.endpoint)\",status=\"\(key.status)\"} \(count)")
+        }
+        line("# HELP trellis_http_request_duration_seconds Time from request head to response head (first byte of a stream).")
+        line("# TYPE trellis_http_request_duration_seconds histogram")
+        for (endpoint, h) in s.latency.sorted(by: { $0.key < $1.key }) {
+            for (i, bound) in Self.latencyBuckets.enumerated() {
+                line("trellis_http_request_duration_seconds_bucket{endpoint=\"\(endpoint)\",le=\"\(Self.format(bound))\"} \(h.bucketCounts[i])")
+            }
+            line("trellis_http_request_duration_seconds_bucket{endpoint=\"\(endpoint)\",le=\"+Inf\"} \(h.count)")
+            line("trellis_http_request_duration_seconds_sum{endpoint=\"\(endpoint)\"} \(Self.format(h.sum))")
+            line("trellis_http_request_duration_seconds_count{endpoint=\"\(endpoint)\"} \(h.count)")
+        }
+        line("# HELP trellis_prompt_tokens_total Prompt tokens of finished generations.")
+        line("# TYPE trellis_prompt_tokens_total counter")
+        line("trellis_prompt_tokens_total \(s.promptTokens)")
+        line("# HELP trellis_generated_tokens_total Tokens generated (rate() of it is tokens/s).")
+        line("# TYPE trellis_generated_tokens_total counter")
+        line("trellis_generated_tokens_total \(s.generatedTokens)")
+        line("# HELP trellis_generation_seconds_total Wall time spent in generations.")
+        line("# TYPE trellis_generation_seconds_total counter")
+        line("trellis_generation_seconds_total \(Self.format(s.generationSeconds))")
+        line("# HELP trellis_requests_cancelled_total Requests whose work was cancelled (client left or time limit).")
+        line("# TYPE trellis_requests_cancelled_total counter")
+        line("trellis_requests_cancelled_total \(s.cancelledRequests)")
+        line("# HELP trellis_requests_in_flight Requests holding a backend slot.")
+        line("# TYPE trellis_requests_in_flight gauge")
+        line("trellis_requests_in_flight \(inFlight)")
+        line("# HELP trellis_queue_depth Requests waiting for a backend slot.")
+        line("# TYPE trellis_queue_depth gauge")
+        line("trellis_queue_depth \(queued)")
+        line("# HELP trellis_batch_queue_depth Model steps waiting for the batched forward pass.")
+        line("# TYPE trellis_batch_queue_depth gauge")
+        line("trellis_batch_queue_depth \(backend.batchQueueDepth)")
+        line("# HELP trellis_batched_forward_passes_total Batched forward passes of the model.")
+        line("# TYPE trellis_batched_forward_passes_total counter")
+        line("trellis_batched_forward_passes_total \(backend.batchedForwardPasses)")
+        line("# HELP trellis_uptime_seconds Seconds since the server started.")
+        line("# TYPE trellis_uptime_seconds gauge")
+        line("trellis_uptime_seconds \(Self.format(Date().timeIntervalSince(startedAt)))")
+        return out
+    }
+
+    /// Prometheus float syntax without locale effects.
+    private static func format(_ value: Double) -> String {
+        if value == value.rounded() && abs(value) < 1e15 { return String(Int(value)) }
+        return String(value)
+    }
+}

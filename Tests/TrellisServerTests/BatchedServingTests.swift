@@ -1,0 +1,122 @@
+import Foundation
+import TrellisCore
+@testable import TrellisServer
+import XCTest
+
+/// Concurrent HTTP requests share the model's batched forward passes (through `BatchingModel`),
+/// give exactly the answers they give alone, and a client that leaves stops its decode loop.
+final class BatchedServingTests: XCTestCase {
+    private static func generate(_ port: Int, prompt: String, maxTokens: Int) -> String? {
+        guard let connection = try? LoopbackHTTPConnection(port: port, timeout: 30),
+              let response = try? connection.send(method: "POST", path: "/v1/generate",
+                                                  body: Array(#"{"prompt": "\#(prompt)", "max_tokens": \#(maxTokens)}"#.utf8)),
+              response.status == 200 else { return nil }
+        return (try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["text"] as? String
+    }
+
+    func testConcurrentRequestsShareForwardPassesAndMatchSoloAnswers() throws {
+        let prompts = (0..<12).map { "prompt number \($0) about things" }
+        let steps = 24
+
+        let soloBackend = BatchedModelBackend(delayPerCall: 0)
+        let soloServer = try TrellisHTTPServer(backend: soloBackend)
+        let soloFixture = try RunningFixture(server: soloServer)
+        defer { soloFixture.shutdown() }
+        let expected = prompts.map { Self.generate(soloFixture.port, prompt: $0, maxTokens: steps) }
+        XCTAssertTrue(expected.allSatisfy { $0 != nil })
+        XCTAssertEqual(soloBackend.base.extendCalls, prompts.count * steps)
+
+        let backend = BatchedModelBackend(delayPerCall: 0.003)
+        let fixture = try RunningFixture(server: try TrellisHTTPServer(backend: backend))
+        defer { fixture.shutdown() }
+        final class Results: @unchecked Sendable {
+            let lock = NSLock()
+            var texts: [Int: String?] = [:]
+        }
+        let results = Results()
+        let group = DispatchGroup()
+        for (i, prompt) in prompts.enumerated() {
+            group.enter()
+            Thread {
+                let text = Self.generate(fixture.port, prompt: prompt, maxTokens: steps)
+                results.lock.withLock { results.texts[i] = text }
+                group.leave()
+            }.start()
+        }
+        XCTAssertEqual(group.wait(timeout: .now() + 60), .success)
+        for i in prompts.indices {
+            XCTAssertEqual(results.texts[i] ?? nil, expected[i], "request \(i) differs when batched")
+        }
+        let calls = backend.base.extendCalls
+        print("\(prompts.count) concurrent requests × \(steps) tokens: \(calls) forward passes, largest batch \(backend.base.largestBatch)")
+        XCTAssertLessThan(calls, prompts.count * steps / 3, "requests did not share forward passes")
+        XCTAssertGreaterThan(backend.base.largestBatch, 3)
+        XCTAssertEqual(backend.base.violations, [])
+        XCTAssertTrue(fixture.waitUntil { backend.base.liveSequenceCount == 0 }, "sequences leaked")
+    }
+
+    func testClientThatLeavesMidStreamStopsItsDecodeLoop() throws {
+        let backend = BatchedModelBackend(delayPerCall: 0.005)
+        let fixture = try RunningFixture(server: try TrellisHTTPServer(backend: backend))
+        defer { fixture.shutdown() }
+        let connection = try LoopbackHTTPConnection(port: fixture.port)
+        let body = #"{"prompt": "go on", "max_tokens": 1000, "stream": true}"#
+        try connection.sendOnly(Array("POST /v1/completions HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)".utf8))
+        XCTAssertTrue(fixture.waitUntil { backend.base.extendCalls >= 5 }, "generation did not start")
+        connection.close()
+        XCTAssertTrue(fixture.waitUntil { backend.base.liveSequenceCount == 0 }, "decode loop kept its sequence")
+        let callsAfterStop = backend.base.extendCalls
+        usleep(100_000)
+        XCTAssertEqual(backend.base.extendCalls, callsAfterStop, "decode loop kept running after the client left")
+        XCTAssertLessThan(callsAfterStop, 1000)
+        XCTAssertEqual(try LoopbackHTTPConnection(port: fixture.port).send(method: "GET", path: "/health").status, 200)
+    }
+
+    func testBackendWithoutAnIndexAnswers503() throws {
+        let fixture = try RunningFixture(server: try TrellisHTTPServer(backend: BatchedModelBackend()))
+        defer { fixture.shutdown() }
+        let response = try LoopbackHTTPConnection(port: fixture.port)
+            .send(method: "POST", path: "/v1/search", body: Array(#"{"query": "x"}"#.utf8))
+        XCTAssertEqual(response.status, 503)
+        XCTAssertTrue(response.bodyText.contains("no passage index loaded"))
+    }
+}
+
+/// A started server for any backend (the `ServerFixture` counterpart without a `FakeBackend`).
+final class RunningFixture: @unchecked Sendable {
+    let running: RunningTrellisServer
+    var port: Int { running.port }
+
+    init(server: TrellisHTTPServer) throws {
+        final class Box: @unchecked Sendable { var value: Result<RunningTrellisServer, any Error>? }
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            do { box.value = .success(try await server.start()) } catch { box.value = .failure(error) }
+            done.signal()
+        }
+        guard done.wait(timeout: .now() + 30) == .success, let result = box.value else {
+            throw LoopbackHTTPError.timedOut(operation: "server start")
+        }
+        running = try result.get()
+    }
+
+    func shutdown() {
+        let done = DispatchSemaphore(value: 0)
+        let running = self.running
+        Task {
+            await running.shutdown()
+            done.signal()
+        }
+        _ = done.wait(timeout: .now() + 30)
+    }
+
+    func waitUntil(timeout: TimeInterval = 10, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition() { return true }
+            usleep(5000)
+        }
+        return condition()
+    }
+}
