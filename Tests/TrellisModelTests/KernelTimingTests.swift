@@ -5,8 +5,9 @@ import TrellisCore
 import TrellisTestSupport
 @testable import TrellisModel
 
-/// Per-kernel timings on the real weights, on demand: `TRELLIS_BENCH=1 swift test -c release
-/// -Xswiftc -enable-testing --filter KernelTimingTests`. Prints the best of several runs.
+/// Timings of the model's products, cold weights and decode steps on the real weights, on
+/// demand: `TRELLIS_BENCH=1 swift test -c release -Xswiftc -enable-testing --filter
+/// KernelTimingTests`. Prints the best of several runs; asserts nothing about speed.
 final class KernelTimingTests: XCTestCase {
     func best(_ runs: Int = 20, _ body: () throws -> Void) rethrows -> Double {
         var best = Double.infinity
