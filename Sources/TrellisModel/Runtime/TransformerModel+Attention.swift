@@ -11,7 +11,7 @@ extension TransformerModel {
     /// Causal grouped-query attention of every plan row over its sequence's cache at layer l,
     /// writing o [N × heads·headDim]. The rows' own keys and values are already cached.
     func attend(layer l: Int) {
-        if !plan.headItems.isEmpty { attendPageByPage(layer: l) }
+        if !plan.groupItems.isEmpty { attendPageByPage(layer: l) }
         for r in plan.tiledRequests { attendTiled(request: r, layer: l) }
     }
 
@@ -22,16 +22,16 @@ extension TransformerModel {
     private func attendPageByPage(layer l: Int) {
         let c = config
         let group = c.groupSize, hd = c.headDim
-        let stride = plan.longestHeadItem
+        let stride = plan.longestGroupItem
         let scoresBase = UncheckedSendable(scratch.scores.reserve(stride * loop.workers))
         let q = scratch.query.pointer, out = scratch.attention.pointer
         let pageSize = cache.pageSize
         let scale = 1 / Float(hd).squareRoot()
         let plan = self.plan, cache = self.cache, loop = self.loop
         plan.pageTable.withUnsafeBufferPointer { table in
-        loop.forEach(plan.headItems.count) { item, worker in
+        loop.forEach(plan.groupItems.count) { item, worker in
             let scores = scoresBase.value + worker * stride
-            let r = plan.headItems[item] / c.kvHeads, kvHead = plan.headItems[item] % c.kvHeads
+            let r = plan.groupItems[item] / c.kvHeads, kvHead = plan.groupItems[item] % c.kvHeads
             let pages = table.baseAddress! + plan.pageTableStart[r]
             for i in 0..<plan.count[r] {
                 let t = plan.rowStart[r] + i

@@ -82,8 +82,8 @@ extension TransformerModel {
                 plan.tiledRequests.append(r)
                 plan.longestTiled = max(plan.longestTiled, start + count)
             } else {
-                for g in 0..<config.kvHeads { plan.headItems.append(r * config.kvHeads + g) }
-                plan.longestHeadItem = max(plan.longestHeadItem, start + count)
+                for g in 0..<config.kvHeads { plan.groupItems.append(r * config.kvHeads + g) }
+                plan.longestGroupItem = max(plan.longestGroupItem, start + count)
             }
         }
     }
