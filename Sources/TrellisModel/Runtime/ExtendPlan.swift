@@ -18,7 +18,7 @@ final class ExtendPlan {
     /// Sequences seen while validating a request list (kept to reuse its storage).
     var seenSequences = Set<Int>()
     var rows = 0
-    /// Longest sequence after this call among head-by-head / tiled requests.
+    /// Longest sequence after this call among page-by-page / tiled requests.
     var longestGroupItem = 0
     var longestTiled = 0
 
