@@ -5,8 +5,9 @@ import TrellisCore
 import TrellisTestSupport
 @testable import TrellisModel
 
-/// Per-kernel timings on the real weights, on demand: `TRELLIS_BENCH=1 swift test -c release
-/// -Xswiftc -enable-testing --filter KernelTimingTests`. Prints the best of several runs.
+/// Timings of the model's products, cold weights and decode steps on the real weights, on
+/// demand: `TRELLIS_BENCH=1 swift test -c release -Xswiftc -enable-testing --filter
+/// KernelTimingTests`. Prints the best of several runs; asserts nothing about speed.
 final class KernelTimingTests: XCTestCase {
     func best(_ runs: Int = 20, _ body: () throws -> Void) rethrows -> Double {
         var best = Double.infinity
@@ -34,6 +35,13 @@ final class KernelTimingTests: XCTestCase {
                 let gmac = Double(w.rows * w.columns * n) / t / 1e9
                 print("n=\(n) \(name): \(t * 1e6) us, \(gmac) GMAC/s")
             }
+        }
+        // Cold weights: each layer's o-proj / down in turn, as a decode step meets them.
+        for (name, pick) in [("attn_output", { (l: LayerWeights) in l.attentionOutput }), ("ffn_down", { (l: LayerWeights) in l.down })] {
+            let t = best(10) { for layer in model.weights.layers { pick(layer).apply(x, count: 1, into: y, loop: model.loop) } }
+            print("cold \(name) n=1: \(t / 30 * 1e6) us per layer")
+            let t1 = best(10) { for layer in model.weights.layers { pick(layer).matrix!.multiply(input: x, rows: 1, output: y) } }
+            print("cold \(name) n=1 one thread: \(t1 / 30 * 1e6) us per layer")
         }
         // Many rows: kernel products on Q4_1 against sgemm on the float32 copy.
         let gate = layer.gate, gateDense = gate.denseMatrix(model.loop)

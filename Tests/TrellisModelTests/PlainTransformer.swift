@@ -39,9 +39,10 @@ struct PlainTransformer {
 
     func rope(_ v: inout [Double], heads: Int, position: Int) {
         let hd = config.headDim, n = config.ropeDims
+        let factors = file.tensor(named: "rope_freqs.weight") == nil ? nil : tensor("rope_freqs.weight")
         for h in 0..<heads {
             for i in 0..<n / 2 {
-                let angle = Double(position) * pow(config.ropeBase, -Double(2 * i) / Double(n))
+                let angle = Double(position) * pow(config.ropeBase, -Double(2 * i) / Double(n)) / (factors?[i] ?? 1)
                 let (a, b) = config.ropeStyle == .adjacentPairs ? (h * hd + 2 * i, h * hd + 2 * i + 1)
                                                                  : (h * hd + i, h * hd + i + n / 2)
                 let x0 = v[a], x1 = v[b]

@@ -18,12 +18,25 @@ enum RealModel {
         return model
     }
 
-    /// A JSON file from the shared reference folder, or an XCTSkip naming it.
-    static func reference(_ name: String) throws -> Any {
-        guard let path = TestPaths.reference(name) else {
-            throw XCTSkip("reference file \(name) not found beside the package (shared/reference)")
+    /// The reference's logit cases: from shared/reference when present, else the embedded copy.
+    static func logitCases() throws -> [ReferenceCase] {
+        guard let path = TestPaths.reference("logits_smollm2.json") else { return ReferenceGolden.logitCases }
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [[String: Any]]
+        return json.map { c in
+            ReferenceCase(promptIDs: c["prompt_ids"] as! [Int], top10IDs: c["top10_ids"] as! [Int],
+                          top10Logits: (c["top10_logits"] as! [Double]).map(Float.init),
+                          greedyIDs: c["greedy32_ids"] as! [Int])
         }
-        return try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    /// smollm2_greedy.json's prompts: from shared/reference when present, else the embedded copy.
+    static func greedyCases() throws -> [ReferenceCase] {
+        guard let path = TestPaths.reference("smollm2_greedy.json") else { return ReferenceGolden.greedyCases }
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
+        return (json["prompts"] as! [[String: Any]]).map { p in
+            ReferenceCase(promptIDs: p["prompt_ids"] as! [Int], top10IDs: [], top10Logits: [],
+                          greedyIDs: p["greedy_ids"] as! [Int])
+        }
     }
 }
 

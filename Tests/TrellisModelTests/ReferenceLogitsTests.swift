@@ -1,5 +1,6 @@
 import XCTest
 import TrellisCore
+import TrellisTestSupport
 @testable import TrellisModel
 
 /// The bounds against the float32 numpy reference (`ref_llama_numpy.py`).
@@ -7,16 +8,15 @@ let referenceLogitTolerance: Float = 0.1
 /// Below this top-2 margin a greedy step is a near-tie that rounding may legitimately decide.
 let nearTieMargin: Float = 0.1
 
-/// The runtime against `logits_smollm2.json` and `smollm2_greedy.json` on the default model.
+/// The runtime against `logits_smollm2.json` and `smollm2_greedy.json` on the default model
+/// (read from shared/reference when present, else from the embedded `ReferenceGolden`).
 final class ReferenceLogitsTests: XCTestCase {
     func testTop10LogitsMatchReference() throws {
         let model = try RealModel.shared()
-        let cases = try RealModel.reference("logits_smollm2.json") as! [[String: Any]]
         var worst: Float = 0
-        for c in cases {
-            let prompt = (c["prompt_ids"] as! [Int]).map(TokenID.init)
-            let ids = c["top10_ids"] as! [Int]
-            let expected = (c["top10_logits"] as! [Double]).map(Float.init)
+        for c in try RealModel.logitCases() {
+            let prompt = c.promptIDs.map(TokenID.init)
+            let ids = c.top10IDs, expected = c.top10Logits
             let logits = try model.logits(forPrompt: prompt)
             XCTAssertEqual(logits.topIndices(10), ids, "top-10 ids for \(prompt.prefix(6))…")
             for (id, value) in zip(ids, expected) {
@@ -29,15 +29,10 @@ final class ReferenceLogitsTests: XCTestCase {
 
     func testGreedyContinuationsMatchReferenceUntilNearTie() throws {
         let model = try RealModel.shared()
-        var cases: [(prompt: [Int], greedy: [Int])] = []
-        for c in try RealModel.reference("logits_smollm2.json") as! [[String: Any]] {
-            cases.append((c["prompt_ids"] as! [Int], c["greedy32_ids"] as! [Int]))
-        }
-        let greedyFile = try RealModel.reference("smollm2_greedy.json") as! [String: Any]
-        for p in greedyFile["prompts"] as! [[String: Any]] {
-            cases.append((p["prompt_ids"] as! [Int], p["greedy_ids"] as! [Int]))
-        }
-        for (prompt, expected) in cases {
+        let cases = try RealModel.logitCases() + RealModel.greedyCases()
+        XCTAssertEqual(cases.count, 7)
+        for c in cases {
+            let prompt = c.promptIDs, expected = c.greedyIDs
             let steps = try model.greedySteps(prompt: prompt.map(TokenID.init), count: expected.count)
             var compared = 0
             for (i, step) in steps.enumerated() {
@@ -49,5 +44,18 @@ final class ReferenceLogitsTests: XCTestCase {
             print("greedy \(prompt.prefix(5))…: first \(compared) steps checked (stopped at margin < \(nearTieMargin)); "
                   + "\(agreeing)/\(expected.count) identical to the reference")
         }
+    }
+
+    /// The embedded copy (for machines without the shared folder) equals the shared files.
+    func testEmbeddedCopyMatchesSharedFiles() throws {
+        guard TestPaths.reference("logits_smollm2.json") != nil, TestPaths.reference("smollm2_greedy.json") != nil else {
+            throw XCTSkip("shared/reference absent: nothing to compare the embedded copy with")
+        }
+        let shared = try RealModel.logitCases() + RealModel.greedyCases()
+        let embedded = ReferenceGolden.logitCases + ReferenceGolden.greedyCases
+        XCTAssertEqual(shared.map(\.promptIDs), embedded.map(\.promptIDs))
+        XCTAssertEqual(shared.map(\.top10IDs), embedded.map(\.top10IDs))
+        XCTAssertEqual(shared.map(\.top10Logits), embedded.map(\.top10Logits))
+        XCTAssertEqual(shared.map(\.greedyIDs), embedded.map(\.greedyIDs))
     }
 }

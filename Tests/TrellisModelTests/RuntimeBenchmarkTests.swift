@@ -3,8 +3,9 @@ import XCTest
 import TrellisTestSupport
 @testable import TrellisModel
 
-/// The runtime benchmark, on demand only: `TRELLIS_BENCH=1 swift test -c release --filter
-/// RuntimeBenchmarkTests` (timings in debug builds are meaningless).
+/// The runtime benchmark, on demand only: `TRELLIS_BENCH=1 swift test -c release -Xswiftc
+/// -enable-testing --filter RuntimeBenchmarkTests` (timings in debug builds are meaningless;
+/// TRELLIS_BENCH_ROUNDS, TRELLIS_BENCH_STEPS and TRELLIS_THREADS adjust the run).
 final class RuntimeBenchmarkTests: XCTestCase {
     func testRuntimeBenchmark() throws {
         guard ProcessInfo.processInfo.environment["TRELLIS_BENCH"] != nil else {

@@ -39,6 +39,11 @@ final class TinyModelTests: XCTestCase {
         s.kvHeads = 4
         s.tiedOutput = false
         variants.append(("qwen2 untied, no grouping", s))
+        s = TinyTransformerSpec()
+        s.heads = 2
+        s.kvHeads = 1
+        s.ropeFrequencyFactors = (0..<s.headDim / 2).map { 1 + Float($0 * $0) }
+        variants.append(("llama with rope_freqs, one KV head", s))
 
         for (label, spec) in variants {
             try checkAgainstPlainTwin(label, spec, denseFrom: nil)

@@ -14,6 +14,9 @@ public struct TinyTransformerSpec: Sendable {
     public var vocabularySize = 80
     public var contextLength = 96
     public var ropeBase = 10_000.0
+    /// Divisors of the RoPE frequencies written as `rope_freqs.weight` (Llama 3.1+), if any:
+    /// headDim / 2 values.
+    public var ropeFrequencyFactors: [Float]?
     public var tiedOutput = true
     /// Type of the projection matrices (F32, Q8_0 or Q4_1).
     public var matrixType: GGMLType = .q4_1
@@ -80,6 +83,9 @@ public enum TinyTransformerGGUF {
                    scale: 1 / Float(spec.ffn).squareRoot())
         }
         tensor("output_norm.weight", rows: 1, columns: d, type: .f32, scale: 0.2, offset: 1)
+        if let factors = spec.ropeFrequencyFactors {
+            w.addTensor("rope_freqs.weight", dims: [factors.count], floats: factors)
+        }
         if !spec.tiedOutput {
             tensor("output.weight", rows: spec.vocabularySize, columns: d, type: spec.embeddingType, scale: 0.5)
         }

@@ -31,6 +31,8 @@ public struct RuntimeBenchmarkReport: Sendable, CustomStringConvertible {
     /// Peak resident memory of the process (VmHWM), bytes.
     public var peakResidentBytes: Int
     public var openBLASCore: String
+    /// The matrix kernel level TrellisKernels runs on this CPU (avx512, avx2, vector128, scalar).
+    public var matrixKernels: String
     public var threads: Int
     public var rounds: Int
 
@@ -50,7 +52,7 @@ public struct RuntimeBenchmarkReport: Sendable, CustomStringConvertible {
             return "\(label)\(f(v)) tok/s   llama.cpp \(f(anchor, 0))   ratio \(f(v / anchor, 2))x"
         }
         var lines = ["runtime benchmark: \(modelPath)",
-                     "threads \(threads), matrix kernels \(KernelLevel.fastest), OpenBLAS core \(openBLASCore), median of \(rounds) rounds"]
+                     "threads \(threads), matrix kernels \(matrixKernels), OpenBLAS core \(openBLASCore), median of \(rounds) rounds"]
         if let loadSeconds { lines.append(pad("load") + "\(f(loadSeconds * 1000)) ms") }
         lines.append(pad("first prefill, 512 tokens (cold)")
                      + "\(f(firstPrefillSeconds * 1000)) ms")
@@ -110,6 +112,7 @@ public struct RuntimeBenchmark: Sendable {
             prefill128: Self.median(p128), prefill512: Self.median(p512),
             decode1: Self.median(d1), decode8: Self.median(d8),
             peakResidentBytes: Self.peakResidentBytes(), openBLASCore: Self.openBLASCore(),
+            matrixKernels: KernelLevel.fastest.description,
             threads: model.threadCount, rounds: max(rounds, 1))
     }
 

@@ -3,9 +3,9 @@ import TrellisCore
 /// Keys and values of every sequence, float32, in fixed pages of `pageSize` positions with
 /// reference counts (the paging of vLLM's PagedAttention, Kwon et al., SOSP 2023).
 ///
-/// A page holds all layers for its positions: per layer and KV head, keys [slot][headDim] and
-/// values transposed [headDim][slot], so that both attention products over a page are
-/// matrix products with the page as the row-major weight operand. A sequence is a list of page indices and a
+/// A page holds all layers for its positions: per layer and KV head, keys transposed
+/// [headDim][slot] and values [slot][headDim], so that decode attention vectorizes over
+/// positions for q·k and over dimensions for Σ p·v, with no horizontal sums. A sequence is a list of page indices and a
 /// length. `fork` copies that list and bumps reference counts: O(pages), no key/value copied.
 /// A write never touches a shared page: before appending, a shared partially filled last page
 /// is copied (copy-on-write); full pages are never written again. Freed pages go to a free
@@ -102,13 +102,13 @@ final class PagedKVCache {
 
     // MARK: addressing inside a page
 
-    /// Keys of `head` at `layer` in a page: [pageSize × headDim].
+    /// Keys of `head` at `layer` in a page, transposed: [headDim × pageSize].
     @inline(__always)
     func keys(_ page: UnsafeMutablePointer<Float>, layer: Int, head: Int) -> UnsafeMutablePointer<Float> {
         page + layer * layerStride + head * headStride
     }
 
-    /// Values of `head` at `layer` in a page, transposed: [headDim × pageSize].
+    /// Values of `head` at `layer` in a page: [pageSize × headDim].
     @inline(__always)
     func values(_ page: UnsafeMutablePointer<Float>, layer: Int, head: Int) -> UnsafeMutablePointer<Float> {
         page + layer * layerStride + valueOffset + head * headStride

@@ -1,10 +1,9 @@
 import COpenBLAS
-import CTrellisKernels
 import TrellisKernels
 
 extension TransformerModel {
     /// Requests appending at least this many tokens attend with `sgemm` over query tiles;
-    /// shorter appends (decode, beam steps) attend page by page with kernel products.
+    /// shorter appends (decode, beam steps) attend page by page.
     static let tiledAttentionRows = 16
     /// Query rows per tile of the sgemm path (bounds the score tile to tile × length floats).
     static let attentionTile = 128
@@ -12,69 +11,66 @@ extension TransformerModel {
     /// Causal grouped-query attention of every plan row over its sequence's cache at layer l,
     /// writing o [N × heads·headDim]. The rows' own keys and values are already cached.
     func attend(layer l: Int) {
-        if !plan.headItems.isEmpty { attendPageByPage(layer: l) }
+        if !plan.groupItems.isEmpty { attendPageByPage(layer: l) }
         for r in plan.tiledRequests { attendTiled(request: r, layer: l) }
     }
 
     /// Attention for short appends, one (request, KV head) item at a time, items handed out to
-    /// workers. For each new row, the group's query heads (contiguous in q) meet each cache page
-    /// in two products: scores[heads × page] = Q·Kᵀ and O[heads × headDim] += P·V (values are
-    /// stored transposed, so both are `Y = X·Wᵀ` with the page as W). O(new · length · headDim)
-    /// work per query head, two kernel calls per page.
+    /// workers. Per new row and query head of the group: scores over each page's transposed
+    /// keys, 16 positions per SIMD accumulator; softmax; then Σ p·v over the pages' values,
+    /// 16 dimensions per accumulator. O(new · length · headDim) per query head.
     private func attendPageByPage(layer l: Int) {
         let c = config
         let group = c.groupSize, hd = c.headDim
-        let stride = plan.longestHeadItem
-        let scoresBase = UncheckedSendable(scratch.scores.reserve(stride * group * loop.workers))
+        let stride = plan.longestGroupItem
+        let scoresBase = UncheckedSendable(scratch.scores.reserve(stride * loop.workers))
         let q = scratch.query.pointer, out = scratch.attention.pointer
         let pageSize = cache.pageSize
         let scale = 1 / Float(hd).squareRoot()
-        let plan = self.plan, cache = self.cache
-        let level = Int32(-1)   // the fastest kernels this CPU runs
-        loop.forEach(plan.headItems.count) { item, worker in
-            let scores = scoresBase.value + worker * stride * group
-            let r = plan.headItems[item] / c.kvHeads, kvHead = plan.headItems[item] % c.kvHeads
-            let tableStart = plan.pageTableStart[r]
+        let plan = self.plan, cache = self.cache, loop = self.loop
+        plan.pageTable.withUnsafeBufferPointer { table in
+        loop.forEach(plan.groupItems.count) { item, worker in
+            let scores = scoresBase.value + worker * stride
+            let r = plan.groupItems[item] / c.kvHeads, kvHead = plan.groupItems[item] % c.kvHeads
+            let pages = table.baseAddress! + plan.pageTableStart[r]
             for i in 0..<plan.count[r] {
                 let t = plan.rowStart[r] + i
                 let length = plan.startPosition[r] + i + 1
-                let queries = q + t * c.queryWidth + kvHead * group * hd   // [group × hd]
-                VectorMath.scale(queries, by: scale, count: group * hd)      // q/√d, once per row
-                var p = 0
-                while p < length {
-                    let page = plan.pageTable[tableStart + p / pageSize]
-                    let n = min(pageSize, length - p)
-                    trellis_matmul_rows(level, Int32(TRELLIS_FORMAT_F32), cache.keys(page, layer: l, head: kvHead),
-                                        hd * 4, Int64(hd), queries, Int64(hd), Int64(group),
-                                        scores + p, Int64(stride), 0, Int64(n), 0)
-                    p += pageSize
-                }
-                for h in 0..<group { softmaxInPlace(scores + h * stride, length) }
-                let o = out + t * c.queryWidth + kvHead * group * hd             // [group × hd]
-                p = 0
-                while p < length {
-                    let page = plan.pageTable[tableStart + p / pageSize]
-                    let n = min(pageSize, length - p)
-                    trellis_matmul_rows(level, Int32(TRELLIS_FORMAT_F32), cache.values(page, layer: l, head: kvHead),
-                                        pageSize * 4, Int64(n), scores + p, Int64(stride), Int64(group),
-                                        o, Int64(hd), 0, Int64(hd), p == 0 ? 0 : 1)
-                    p += pageSize
+                for h in kvHead * group..<(kvHead + 1) * group {
+                    let query = q + t * c.queryWidth + h * hd
+                    var p = 0
+                    while p < length {
+                        let keys = cache.keys(pages[p / pageSize], layer: l, head: kvHead)
+                        pageScores(query, keys, pageSize: pageSize, count: min(pageSize, length - p),
+                                   headDim: hd, scale: scale, into: scores + p)
+                        p += pageSize
+                    }
+                    softmaxInPlace(scores, length)
+                    let o = out + t * c.queryWidth + h * hd
+                    o.update(repeating: 0, count: hd)
+                    p = 0
+                    while p < length {
+                        let values = cache.values(pages[p / pageSize], layer: l, head: kvHead)
+                        accumulateValues(scores + p, values, count: min(pageSize, length - p), headDim: hd, into: o)
+                        p += pageSize
+                    }
                 }
             }
         }
+        }
     }
 
-    /// Attention for a long append: per KV head, gather its keys [length × hd] and transposed
-    /// values [hd × length] contiguous, then per query head and tile of query rows,
-    /// scores = Q·Kᵀ (sgemm), causal softmax, O = P·V (sgemm). Keys beyond a tile's last
-    /// position are never touched.
+    /// Attention for a long append: per KV head, gather its keys [length × hd] and values
+    /// [length × hd] contiguous, then per query head and tile of query rows, scores = Q·Kᵀ
+    /// (sgemm), causal softmax, O = P·V (sgemm). Keys beyond a tile's last position are never
+    /// touched.
     private func attendTiled(request r: Int, layer l: Int) {
         let c = config, hd = c.headDim
         let count = plan.count[r], start = plan.startPosition[r], length = start + count
         let tableStart = plan.pageTableStart[r]
         let pageSize = cache.pageSize
         let keys = scratch.gatheredKeys.reserve(length * hd)
-        let values = scratch.gatheredValues.reserve(length * hd)   // [hd × length]
+        let values = scratch.gatheredValues.reserve(length * hd)
         let tile = min(Self.attentionTile, count)
         let scores = scratch.tileScores.reserve(tile * length)
         let q = scratch.query.pointer + plan.rowStart[r] * c.queryWidth
@@ -85,9 +81,12 @@ extension TransformerModel {
             while p < length {
                 let page = plan.pageTable[tableStart + p / pageSize]
                 let n = min(pageSize, length - p)
-                (keys + p * hd).update(from: cache.keys(page, layer: l, head: group), count: n * hd)
-                let pageValues = cache.values(page, layer: l, head: group)
-                for d in 0..<hd { (values + d * length + p).update(from: pageValues + d * pageSize, count: n) }
+                let pageKeys = cache.keys(page, layer: l, head: group)
+                for j in 0..<n {
+                    let row = keys + (p + j) * hd
+                    for d in 0..<hd { row[d] = pageKeys[d * pageSize + j] }
+                }
+                (values + p * hd).update(from: cache.values(page, layer: l, head: group), count: n * hd)
                 p += pageSize
             }
             for head in group * c.groupSize..<(group + 1) * c.groupSize {
@@ -105,12 +104,58 @@ extension TransformerModel {
                         softmaxInPlace(row, visible)
                         if visible < span { (row + visible).update(repeating: 0, count: span - visible) }
                     }
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(hd), Int32(span),
-                                1, scores, Int32(span), values, Int32(length), 0,
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(rows), Int32(hd), Int32(span),
+                                1, scores, Int32(span), values, Int32(hd), 0,
                                 out + i0 * c.queryWidth + head * hd, Int32(c.queryWidth))
                     i0 += rows
                 }
             }
         }
+    }
+}
+
+/// scores[j] = scale · Σ_d query[d] · keysT[d·pageSize + j] for j < count (one page).
+@inline(__always)
+private func pageScores(_ query: UnsafePointer<Float>, _ keysT: UnsafePointer<Float>, pageSize: Int, count: Int,
+                        headDim: Int, scale: Float, into scores: UnsafeMutablePointer<Float>) {
+    var j = 0
+    while j + 16 <= count {
+        var acc = SIMD16<Float>()
+        var k = keysT + j
+        for d in 0..<headDim {
+            acc += SIMD16(repeating: query[d]) * UnsafeRawPointer(k).loadUnaligned(as: SIMD16<Float>.self)
+            k += pageSize
+        }
+        UnsafeMutableRawPointer(scores + j).storeBytes(of: acc * scale, as: SIMD16<Float>.self)
+        j += 16
+    }
+    while j < count {
+        var s: Float = 0
+        for d in 0..<headDim { s += query[d] * keysT[d * pageSize + j] }
+        scores[j] = s * scale
+        j += 1
+    }
+}
+
+/// out[d] += Σ_j weights[j] · values[j·headDim + d] for j < count (one page).
+@inline(__always)
+private func accumulateValues(_ weights: UnsafePointer<Float>, _ values: UnsafePointer<Float>, count: Int,
+                              headDim: Int, into out: UnsafeMutablePointer<Float>) {
+    var d = 0
+    while d + 16 <= headDim {
+        var acc = UnsafeRawPointer(out + d).loadUnaligned(as: SIMD16<Float>.self)
+        var v = values + d
+        for j in 0..<count {
+            acc += SIMD16(repeating: weights[j]) * UnsafeRawPointer(v).loadUnaligned(as: SIMD16<Float>.self)
+            v += headDim
+        }
+        UnsafeMutableRawPointer(out + d).storeBytes(of: acc, as: SIMD16<Float>.self)
+        d += 16
+    }
+    while d < headDim {
+        var s = out[d]
+        for j in 0..<count { s += weights[j] * values[j * headDim + d] }
+        out[d] = s
+        d += 1
     }
 }

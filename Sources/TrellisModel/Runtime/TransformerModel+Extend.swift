@@ -82,8 +82,8 @@ extension TransformerModel {
                 plan.tiledRequests.append(r)
                 plan.longestTiled = max(plan.longestTiled, start + count)
             } else {
-                for g in 0..<config.kvHeads { plan.headItems.append(r * config.kvHeads + g) }
-                plan.longestHeadItem = max(plan.longestHeadItem, start + count)
+                for g in 0..<config.kvHeads { plan.groupItems.append(r * config.kvHeads + g) }
+                plan.longestGroupItem = max(plan.longestGroupItem, start + count)
             }
         }
     }
@@ -140,10 +140,10 @@ extension TransformerModel {
         let slot = position % cache.pageSize, pageSize = cache.pageSize
         let k = scratch.key.pointer + t * c.kvWidth, v = scratch.value.pointer + t * c.kvWidth
         for head in 0..<c.kvHeads {
-            (cache.keys(page, layer: l, head: head) + slot * c.headDim).update(from: k + head * c.headDim, count: c.headDim)
-            let values = cache.values(page, layer: l, head: head) + slot
-            let source = v + head * c.headDim
-            for d in 0..<c.headDim { values[d * pageSize] = source[d] }
+            let keys = cache.keys(page, layer: l, head: head) + slot
+            let source = k + head * c.headDim
+            for d in 0..<c.headDim { keys[d * pageSize] = source[d] }
+            (cache.values(page, layer: l, head: head) + slot * c.headDim).update(from: v + head * c.headDim, count: c.headDim)
         }
     }
 
