@@ -111,6 +111,10 @@ int trellis_pool_threads(const trellis_pool *pool);
 /// Tasks are handed out one at a time from a shared counter (dynamic balance).
 void trellis_pool_run(trellis_pool *pool, trellis_task_fn fn, void *context, int64_t tasks);
 
+/// Mean wall time of one job whose `threads` tasks must all run at once (each waits for the
+/// others): the round trip of waking every worker and collecting them. For benchmarks.
+double trellis_pool_dispatch_seconds(trellis_pool *pool, int64_t jobs);
+
 /// trellis_matmul_rows over all rows [0, rows) of W, rows split into contiguous chunks
 /// across the pool (pool may be NULL: runs on the caller).
 void trellis_pool_matmul(trellis_pool *pool, int level, int format, const void *w,

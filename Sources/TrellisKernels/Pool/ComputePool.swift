@@ -51,6 +51,12 @@ public final class ComputePool: @unchecked Sendable {
         parallelFor(count) { index, _ in body(index) }
     }
 
+    /// Mean seconds for a job whose `threadCount` tasks must all run at the same time:
+    /// the cost of waking every participant and collecting it (a benchmark, O(jobs)).
+    public func measureDispatchSeconds(jobs: Int = 10000) -> Double {
+        trellis_pool_dispatch_seconds(handle, Int64(jobs))
+    }
+
     /// `Y[n x w.rows] (+)= X[n x w.cols] · Wᵀ` with W's rows split into contiguous chunks
     /// across the pool (each weight byte is read once for all n inputs). `input` holds n rows
     /// `inputStride` floats apart (default w.cols); `output` n rows `outputStride` apart
