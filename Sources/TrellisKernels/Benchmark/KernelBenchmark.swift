@@ -32,9 +32,9 @@ public enum KernelBenchmark {
         lines.append("pool dispatch, all \(pool.threadCount) participants meet: mean \(fixed(dispatchMean * 1e6, 2)) us, "
                      + "\(microseconds(dispatch)) us")
 
-        let maxN = 128
+        let maxN = 512
         let x = randomInput(maxN * 1536, seed: 7)
-        var y = [Float](repeating: 0, count: maxN * vocabulary)
+        var y = [Float](repeating: 0, count: max(maxN * 1536, 8 * vocabulary))
 
         // Single products (a small matrix stays cache-resident across repeats).
         let singles: [(String, WeightFormat, Int, Int)] = [
@@ -88,7 +88,7 @@ public enum KernelBenchmark {
         }
         let blasThreads = BLAS.threadCount
         BLAS.threadCount = pool.threadCount
-        for n in [32, 128] {
+        for n in [32, 128, 512] {
             let ours = timings(rounds) { product(pool, gate, x, n, &y, level) }.best
             let blas = timings(rounds) {
                 x.withUnsafeBufferPointer { xp in
