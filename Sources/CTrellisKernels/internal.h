@@ -11,6 +11,15 @@
 #define TRELLIS_Q4_1_BYTES 20
 #define TRELLIS_Q8_0_BYTES 34
 
+// Rows are short (360 bytes for a Q4_1 row of 576) and several are read side by side, so
+// each row is too short a stream for the hardware prefetcher to train on: the SIMD kernels
+// prefetch the bytes this far ahead of the row group being read, sweeping linearly. Measured
+// on a 200000x576 matrix (one thread, EPYC): Q8_0 n=1 read 10 GB/s without it, 39 GB/s with
+// 8 KiB; Q4_1 went from 19 to 31 GMAC/s (as fast as when cache-resident).
+#ifndef TRELLIS_PREFETCH_BYTES
+#define TRELLIS_PREFETCH_BYTES 8192
+#endif
+
 typedef void (*trellis_matmul_fn)(int format, const void *w, size_t w_row_bytes, int64_t cols,
                                   const float *x, int64_t ldx, int64_t n,
                                   float *y, int64_t ldy, int64_t r0, int64_t r1, int accumulate);

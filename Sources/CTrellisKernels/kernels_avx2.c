@@ -130,6 +130,11 @@ INLINE float tail_dot(const int format, const uint8_t *row, int64_t k0, int64_t 
     return sum;
 }
 
+INLINE void prefetch_ahead(const uint8_t *p) {
+    _mm_prefetch((const char *)p + TRELLIS_PREFETCH_BYTES, _MM_HINT_T0);
+    _mm_prefetch((const char *)p + TRELLIS_PREFETCH_BYTES + 64, _MM_HINT_T0);
+}
+
 INLINE void store(float *out, float value, int accumulate) {
     *out = accumulate ? *out + value : value;
 }
@@ -142,7 +147,9 @@ INLINE void matvec(const int format, const uint8_t *w, size_t rb, int64_t cols, 
     for (; r + 4 <= r1; r += 4) {
         const uint8_t *w0 = w + (size_t)r * rb, *w1 = w0 + rb, *w2 = w1 + rb, *w3 = w2 + rb;
         __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        const size_t sweep = 4 * block_bytes(format);
         for (int64_t b = 0; b < blocks; b++) {
+            prefetch_ahead(w0 + (size_t)b * sweep);
             block8x4 xb = load_x(x + b * 32);
             __m256 xs = x_sum_term(format, xb);
             a0 = block_dot(format, w0, b, xb, xs, a0);
@@ -185,6 +192,7 @@ INLINE void tile(const int format, const int nt, const uint8_t *w, size_t rb, in
     __m256 acc[INPUT_TILE];
     for (int i = 0; i < nt; i++) acc[i] = _mm256_setzero_ps();
     for (int64_t b = 0; b < blocks; b++) {
+        prefetch_ahead(w0 + (size_t)b * block_bytes(format));
         block8x4 u = unpack(format, w0, b);
         for (int i = 0; i < nt; i++) {
             const float *xi = x + i * ldx + b * 32;

@@ -132,6 +132,11 @@ INLINE void store(float *out, float value, int accumulate) {
 
 // ---- n = 1 ----------------------------------------------------------------------------
 
+INLINE void prefetch_ahead(const uint8_t *p) {
+    _mm_prefetch((const char *)p + TRELLIS_PREFETCH_BYTES, _MM_HINT_T0);
+    _mm_prefetch((const char *)p + TRELLIS_PREFETCH_BYTES + 64, _MM_HINT_T0);
+}
+
 INLINE void matvec(const int format, const uint8_t *w, size_t rb, int64_t cols, const float *x,
                    float *y, int64_t r0, int64_t r1, int accumulate) {
     const int64_t blocks = cols / TRELLIS_BLOCK;
@@ -140,7 +145,9 @@ INLINE void matvec(const int format, const uint8_t *w, size_t rb, int64_t cols, 
     for (; r + 4 <= r1; r += 4) {
         const uint8_t *w0 = w + (size_t)r * rb, *w1 = w0 + rb, *w2 = w1 + rb, *w3 = w2 + rb;
         __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        const size_t sweep = 4 * block_bytes(format);
         for (int64_t b = 0; b < blocks; b++) {
+            prefetch_ahead(w0 + (size_t)b * sweep);
             __m512 xlo = _mm512_loadu_ps(x + b * 32), xhi = _mm512_loadu_ps(x + b * 32 + 16);
             __m512 xs = x_sum_term(format, xlo, xhi);
             a0 = block_dot(format, w0, b, xlo, xhi, xs, a0);
@@ -187,7 +194,9 @@ INLINE void tile(const int format, const int rows, const int nt, const uint8_t *
     const uint8_t *w0 = w + (size_t)r * rb, *w1 = w0 + rb;
     __m512 a0[INPUT_TILE], a1[INPUT_TILE];
     for (int i = 0; i < nt; i++) a0[i] = a1[i] = _mm512_setzero_ps();
+    const size_t sweep = rows * block_bytes(format);
     for (int64_t b = 0; b < blocks; b++) {
+        prefetch_ahead(w0 + (size_t)b * sweep);
         __m512 u0lo, u0hi, u1lo = _mm512_setzero_ps(), u1hi = u1lo;
         unpack(format, w0, b, &u0lo, &u0hi);
         if (rows == 2) unpack(format, w1, b, &u1lo, &u1hi);

@@ -90,8 +90,12 @@ static void work_on(trellis_pool *pool, uint32_t tag, int worker) {
 static void *worker_main(void *arg) {
     worker_start *start = arg;
     trellis_pool *pool = start->pool;
+    // A worker that starts while a job runs joins it (a job may need every participant).
     uint32_t seen = (uint32_t)(atomic_load(&pool->claim) >> 32);
+    work_on(pool, seen, start->index);
     for (;;) {
+        // stop is set before destroy publishes, so a worker started late still sees it.
+        if (atomic_load_explicit(&pool->stop, memory_order_acquire)) return NULL;
         uint64_t word = atomic_load_explicit(&pool->claim, memory_order_acquire);
         if ((uint32_t)(word >> 32) == seen) {
             int64_t deadline = now_ns() + pool->spin_ns;
@@ -103,7 +107,7 @@ static void *worker_main(void *arg) {
                 if (now_ns() < deadline) continue;
                 pthread_mutex_lock(&pool->mutex);
                 atomic_fetch_add(&pool->sleepers, 1);
-                while ((uint32_t)((word = atomic_load(&pool->claim)) >> 32) == seen)
+                while ((uint32_t)((word = atomic_load(&pool->claim)) >> 32) == seen && !atomic_load(&pool->stop))
                     pthread_cond_wait(&pool->wake, &pool->mutex);
                 atomic_fetch_sub(&pool->sleepers, 1);
                 pthread_mutex_unlock(&pool->mutex);
@@ -196,6 +200,38 @@ void trellis_pool_run(trellis_pool *pool, trellis_task_fn fn, void *context, int
         if (++spins > 4096) sched_yield();
     }
     atomic_store_explicit(&pool->busy, 0, memory_order_release);
+}
+
+// ---- dispatch measurement ----------------------------------------------------------------
+
+typedef struct {
+    _Atomic int64_t arrived;
+    int64_t threads;
+} barrier_job;
+
+static void barrier_task(void *context, int64_t task, int worker) {
+    (void)task;
+    (void)worker;
+    barrier_job *job = context;
+    atomic_fetch_add(&job->arrived, 1);
+    int spins = 0;
+    while (atomic_load(&job->arrived) < job->threads) {
+        cpu_relax();
+        if (++spins > 4096) sched_yield();
+    }
+}
+
+double trellis_pool_dispatch_seconds(trellis_pool *pool, int64_t jobs) {
+    int threads = trellis_pool_threads(pool);
+    if (jobs <= 0) return 0;
+    int64_t start = now_ns();
+    for (int64_t j = 0; j < jobs; j++) {
+        barrier_job job;
+        atomic_init(&job.arrived, 0);
+        job.threads = threads;
+        trellis_pool_run(pool, barrier_task, &job, threads);
+    }
+    return (double)(now_ns() - start) * 1e-9 / (double)jobs;
 }
 
 // ---- row-split matrix product ------------------------------------------------------------

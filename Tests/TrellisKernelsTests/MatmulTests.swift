@@ -50,6 +50,35 @@ final class MatmulTests: XCTestCase {
         }
     }
 
+    /// Model-sized rows (576 and 1536 columns) through the pool at every level.
+    func testModelShapesThroughPool() throws {
+        let pool = try ComputePool(threads: 2)
+        for (format, rows, cols) in [(WeightFormat.q4_1, 72, 1536), (.q4_1, 200, 576), (.q8_0, 300, 576)] {
+            let storage = try WeightStorage(randomFormat: format, rows: rows, cols: cols, seed: UInt64(rows + cols))
+            for n in [1, 8] {
+                let x = randomFloats(n * cols, seed: UInt64(n))
+                let bounds = magnitudeSums(storage.matrix, input: x, n: n, ldx: cols)
+                var reference = [Float](repeating: 0, count: n * rows)
+                x.withUnsafeBufferPointer { storage.matrix.multiply(input: $0.baseAddress!, rows: n, output: &reference, level: .scalar) }
+                for level in KernelLevel.available {
+                    var fast = [Float](repeating: 0, count: n * rows)
+                    x.withUnsafeBufferPointer { xp in
+                        fast.withUnsafeMutableBufferPointer { yp in
+                            pool.matmul(storage.matrix, input: xp.baseAddress!, rows: n, output: yp.baseAddress!, level: level)
+                        }
+                    }
+                    for i in 0..<n {
+                        for r in 0..<rows {
+                            let error = abs(Double(fast[i * rows + r]) - Double(reference[i * rows + r]))
+                            XCTAssertLessThanOrEqual(error, kernelRelativeTolerance * bounds[i][r] + 1e-7,
+                                                     "\(format) \(rows)x\(cols) n \(n) \(level) (i \(i), r \(r))")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     func testScalarMatchesDefinitionOnHandBlock() throws {
         // One Q4_1 row of one block, d = 0.5, m = -1: element j = 0.5 * q_j - 1.
         var bytes: [UInt8] = [0x00, 0x38, 0x00, 0xBC]  // f16 0.5, f16 -1.0

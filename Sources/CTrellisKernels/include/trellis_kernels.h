@@ -102,14 +102,18 @@ int trellis_active_cores(void);
 /// A task body: `task` in [0, tasks), `worker` in [0, threads) is the participant running it.
 typedef void (*trellis_task_fn)(void *context, int64_t task, int worker);
 
-/// A pool with `threads` >= 1 participants (clamped to [1, 256]); spin_iterations is how
-/// long an idle worker polls before it sleeps (0 = default). NULL if threads cannot start.
-trellis_pool *trellis_pool_create(int threads, int64_t spin_iterations);
+/// A pool with `threads` >= 1 participants (clamped to [1, 256]); spin_us is how many
+/// microseconds an idle worker polls before it sleeps (<= 0: 100). NULL if threads cannot start.
+trellis_pool *trellis_pool_create(int threads, int64_t spin_us);
 void trellis_pool_destroy(trellis_pool *pool);
 int trellis_pool_threads(const trellis_pool *pool);
 /// Runs fn(context, t, worker) for every t in [0, tasks) exactly once; returns when all ran.
 /// Tasks are handed out one at a time from a shared counter (dynamic balance).
 void trellis_pool_run(trellis_pool *pool, trellis_task_fn fn, void *context, int64_t tasks);
+
+/// Mean wall time of one job whose `threads` tasks must all run at once (each waits for the
+/// others): the round trip of waking every worker and collecting them. For benchmarks.
+double trellis_pool_dispatch_seconds(trellis_pool *pool, int64_t jobs);
 
 /// trellis_matmul_rows over all rows [0, rows) of W, rows split into contiguous chunks
 /// across the pool (pool may be NULL: runs on the caller).

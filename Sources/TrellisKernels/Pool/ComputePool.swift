@@ -4,8 +4,10 @@ import TrellisCore
 /// A fixed set of persistent threads for the fine-grained parallel work of a forward pass
 /// (a decode step issues about 210 matrix products plus attention). The calling thread takes
 /// part, so `threadCount` participants need `threadCount − 1` pthreads. Idle workers spin for
-/// `spinMicroseconds`, then sleep on a condition variable, so a job dispatched while they
-/// spin costs about a microsecond (see `KernelBenchmark`). Tasks are handed out one at a time
+/// `spinMicroseconds`, then sleep on a condition variable. A job that needs every worker
+/// (a barrier) round-trips in 1-4 us on this 2-core host when the cores are free (about
+/// 200 us when other processes hold both cores); an ordinary job never waits for a worker
+/// that has not claimed a task, since the caller runs unclaimed tasks itself. Tasks are handed out one at a time
 /// from a shared atomic counter, which balances uneven tasks and a noisy machine; a worker
 /// that wakes late never delays a job whose tasks the others already finished.
 /// One job runs at a time: a job submitted while another runs (from another thread, or
@@ -49,6 +51,12 @@ public final class ComputePool: @unchecked Sendable {
     /// `parallelFor` without the worker index.
     public func parallelFor(_ count: Int, _ body: (_ index: Int) -> Void) {
         parallelFor(count) { index, _ in body(index) }
+    }
+
+    /// Mean seconds for a job whose `threadCount` tasks must all run at the same time:
+    /// the cost of waking every participant and collecting it (a benchmark, O(jobs)).
+    public func measureDispatchSeconds(jobs: Int = 10000) -> Double {
+        trellis_pool_dispatch_seconds(handle, Int64(jobs))
     }
 
     /// `Y[n x w.rows] (+)= X[n x w.cols] · Wᵀ` with W's rows split into contiguous chunks
