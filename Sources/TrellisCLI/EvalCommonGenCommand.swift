@@ -20,12 +20,15 @@ struct EvalCommonGenCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var storeOptions: StoreOptions
     @Option(help: "The shared data folder.") var data: String = "../shared/data"
-    @Option(help: "Only the first N concept sets.") var limit: Int?
+    @Option(help: "Split: dev, or train (for tuning; no inflection lists, so concepts are expanded by the built-in inflector).") var split: String = "dev"
+    @Option(help: "Skip the first N concept sets.") var offset: Int = 0
+    @Option(help: "Only the first N concept sets (after --offset).") var limit: Int?
     @Option(help: "Comma-separated modes: plain, mask, hmm.") var modes: String = "plain,mask,hmm"
     @Option(help: "HMM for the hmm mode.") var hmm: String?
     @Option(help: "Weight of the HMM guidance bias.") var guidanceWeight: Float = 1
     @Option(help: "Token budget per output (end token included).") var maxTokens: Int = 32
     @Option(help: "Beam width (0: greedy).") var beam: Int = 0
+    @Option(help: "Tokens per step scored exactly by the HMM besides keyword tokens (the model's top ones).") var exactTokens: Int = 64
     @Option(help: "Write every output as JSON lines here.") var outputs: String?
 
     func run() throws {
@@ -34,7 +37,11 @@ struct EvalCommonGenCommand: ParsableCommand {
             throw ValidationError("--modes takes plain, mask, hmm")
         }
         if modeList.contains("hmm") && hmm == nil { throw ValidationError("the hmm mode needs --hmm NAME") }
-        var examples = try JSONLines.read(CommonGenExample.self, from: data + "/commongen/dev.jsonl", limit: limit)
+        guard ["dev", "train"].contains(split) else { throw ValidationError("--split takes dev or train") }
+        guard offset >= 0 else { throw ValidationError("--offset must be non-negative") }
+        var examples = try JSONLines.read(CommonGenExample.self, from: data + "/commongen/\(split).jsonl",
+                                          limit: limit.map { $0 + offset })
+        examples = Array(examples.dropFirst(offset))
         if let limit { examples = Array(examples.prefix(limit)) }
         let engine = try Engine(modelPath: try modelOptions.resolvedPath())
         let generator = try engine.makeConstrainedGenerator()
@@ -42,7 +49,8 @@ struct EvalCommonGenCommand: ParsableCommand {
             try StoredHMM.load(from: try storeOptions.workspace.openStore(readOnly: true), name: $0,
                                tokenizerFingerprint: engine.tokenizer.fingerprint)
         }
-        let options = ControlOptions(maxTokens: maxTokens, guidanceWeight: guidanceWeight, beamSize: beam, sampler: Sampler())
+        let options = ControlOptions(maxTokens: maxTokens, guidanceWeight: guidanceWeight, beamSize: beam, sampler: Sampler(),
+                                     guidanceExactTokens: exactTokens)
         struct Tally { var hypotheses: [String] = []; var satisfied = 0; var rouge = 0.0; var tokens = 0; var seconds = 0.0; var table = 0.0 }
         var tallies = [String: Tally]()
         var log: FileHandle?
@@ -82,7 +90,7 @@ struct EvalCommonGenCommand: ParsableCommand {
         }
         bar.finish("\(examples.count) concept sets")
         let references = examples.map(\.references)
-        print("CommonGen dev, \(examples.count) concept sets, \(beam >= 2 ? "beam \(beam)" : "greedy"), budget \(maxTokens) tokens"
+        print("CommonGen \(split) [\(offset)..<\(offset + examples.count)], \(examples.count) concept sets, \(beam >= 2 ? "beam \(beam)" : "greedy"), budget \(maxTokens) tokens"
               + (stored.map { ", HMM \($0.record.name) H=\($0.record.hiddenStates) weight \(guidanceWeight)" } ?? ""))
         print("  mode    satisfied   BLEU-4  ROUGE-L  tokens/s  table s/set")
         for mode in modeList {

@@ -23,6 +23,8 @@ public final class GuidanceTable: @unchecked Sendable {
     public let emissionByToken: [Float]
     /// states: fewest tokens to acceptance.
     public let distance: [Int32]
+    /// classes × H: Σ over the tokens of each DFA class of B[h][x] (the class's emission mass).
+    public let classEmission: [Float]
 
     public init(hmm: HiddenMarkovModel, dfa: TokenDFA, horizon: Int) throws {
         guard hmm.vocabularySize == dfa.vocabularySize else {
@@ -42,6 +44,7 @@ public final class GuidanceTable: @unchecked Sendable {
             let c = Int(dfa.tokenClass[x])
             for k in 0..<h { classSum[c * h + k] += bt[x * h + k] }
         }
+        classEmission = classSum
         // Edges per state (CSR): target and summed vector.
         var edgeOffsets = [0]
         var edgeTargets: [Int32] = []
@@ -98,7 +101,7 @@ public final class GuidanceTable: @unchecked Sendable {
     }
 
     /// Bytes held (β, Bᵀ copy, distances).
-    public var sizeInBytes: Int { beta.count * 4 + emissionByToken.count * 4 + distance.count * 4 }
+    public var sizeInBytes: Int { (beta.count + emissionByToken.count + distance.count + classEmission.count) * 4 }
 
     /// β[t][s] as an array of H (tests and tools).
     public func betaVector(remaining t: Int, state s: Int) -> [Float] {
