@@ -81,7 +81,7 @@ final class GuidanceTests: XCTestCase {
             let exact = HMMGuidedConstraint(table: table, exactTokens: .max)
             for k in [0, 3, 11] {
                 // Class 0 (10 tokens) is "large": class ratio except for its top k tokens.
-                let fast = HMMGuidedConstraint(table: table, exactTokens: k, exactClassSize: 5)
+                let fast = HMMGuidedConstraint(table: table, exactTokens: k, exactClassTokens: 5)
                 var rng = SplitMix64(seed: seed &+ UInt64(k))
                 for prefix: [TokenID] in [[], [10], [3, 10], [10, 4], [10, 11], [5, 5, 5, 5, 5]] {
                     var state: HMMGuidedConstraint.State? = exact.initialState

@@ -61,6 +61,10 @@ public final class ConstrainedGenerator {
     public let stopTokens: Set<TokenID>
     /// Bytes of every token (control tokens empty), the alphabet the DFAs are built on.
     public let vocabulary: [[UInt8]]
+    /// The last HMM's token-major emission matrix (`GuidanceTable.transposedEmission`), reused
+    /// while requests keep using the same parameters (same storage).
+    private var transposedCache: (hmm: HiddenMarkovModel, emissionByToken: [Float])?
+    private let cacheLock = NSLock()
 
     public init(model: any NextTokenModel, tokenizer: any TextTokenizer, endToken: TokenID, stopTokens: Set<TokenID>) {
         self.model = model
@@ -111,13 +115,26 @@ public final class ConstrainedGenerator {
             throw ControlError.invalidArgument("HMM over \(hmm.vocabularySize) tokens, model has \(model.vocabularySize)")
         }
         let start = Date()
-        let table = try GuidanceTable(hmm: hmm, dfa: dfa, horizon: budget)
+        let table = try GuidanceTable(hmm: hmm, dfa: dfa, horizon: budget, emissionByToken: transposedEmission(of: hmm))
         let tableSeconds = Date().timeIntervalSince(start)
         let constraint = StopTokenGate(HMMGuidedConstraint(table: table, weight: options.guidanceWeight,
                                                            exactTokens: options.guidanceExactTokens),
                                        forbidding: others, vocabularySize: model.vocabularySize)
         return try run(constraint, dfa: dfa, prompt: prompt, budget: budget, options: options,
                        tableSeconds: tableSeconds, onToken: onToken)
+    }
+
+    private func transposedEmission(of hmm: HiddenMarkovModel) -> [Float] {
+        func storage(_ m: HiddenMarkovModel) -> UnsafePointer<Float>? { m.emission.withUnsafeBufferPointer { $0.baseAddress } }
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        if let cached = transposedCache, storage(cached.hmm) == storage(hmm), cached.hmm.vocabularySize == hmm.vocabularySize,
+           cached.hmm.hiddenStates == hmm.hiddenStates {
+            return cached.emissionByToken
+        }
+        let bt = GuidanceTable.transposedEmission(of: hmm)
+        transposedCache = (hmm, bt)
+        return bt
     }
 
     private func run<C: LogitConstraint>(_ constraint: C, dfa: TokenDFA?, prompt: [TokenID], budget: Int,

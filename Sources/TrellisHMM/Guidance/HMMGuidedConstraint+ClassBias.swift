@@ -21,7 +21,7 @@ extension HMMGuidedConstraint {
         table.classEmission.withUnsafeBufferPointer { emission in
             for c in 0..<classes {
                 let r = rankOfClassBuffer[c]
-                guard r >= 0, classSize[c] > exactClassSize else { classBias[c] = 0; continue }
+                guard r >= 0, !exactClass[c] else { classBias[c] = 0; continue }
                 let mass = emission.baseAddress! + c * h
                 let q = cblas_sdot(hh, weighted + r * h, 1, mass, 1)
                 let p = cblas_sdot(hh, forward, 1, mass, 1)
@@ -37,7 +37,7 @@ extension HMMGuidedConstraint {
                     let c = Int(tokenClass[x])
                     let r = rankOfClassBuffer[c]
                     let value = logProbs[x]
-                    if r >= 0 && classSize[c] > exactClassSize {
+                    if r >= 0 && !exactClass[c] {
                         if value > -.infinity && capacity > 0 {
                             if heapCount < capacity {
                                 Self.heapPush(value, Int32(x), heapValues, heapTokens, &heapCount)

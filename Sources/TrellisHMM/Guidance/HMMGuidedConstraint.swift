@@ -31,9 +31,12 @@ public struct HMMGuidedConstraint: LogitConstraint, Sendable {
     /// Tokens of the dominant target scored exactly per step: the ones with the highest incoming
     /// log-prob. `Int.max` (or anything ≥ V) makes `addBias` exact for every token.
     public let exactTokens: Int
-    /// DFA classes with more tokens than this get the class-level ratio (except for their top
-    /// `exactTokens` tokens); smaller classes, the keyword tokens, are always exact.
-    public let exactClassSize: Int
+    /// The smallest DFA classes (keyword and keyword-prefix tokens) are scored exactly, as many
+    /// as fit in this many tokens in total; larger classes get the class-level ratio except for
+    /// their top `exactTokens` tokens.
+    public let exactClassTokens: Int
+    /// classes: whether the class is scored exactly (see `exactClassTokens`).
+    let exactClass: [Bool]
     /// The hard mask with the same budget (`table.horizon` tokens).
     public let mask: DFAConstraint
     /// classes: number of tokens in each DFA class.
@@ -41,15 +44,23 @@ public struct HMMGuidedConstraint: LogitConstraint, Sendable {
     /// Reused per-step buffers (shared by copies; see `GuidanceScratch`).
     let scratch: GuidanceScratch
 
-    public init(table: GuidanceTable, weight: Float = 1, exactTokens: Int = 64, exactClassSize: Int = 256) {
+    public init(table: GuidanceTable, weight: Float = 1, exactTokens: Int = 64, exactClassTokens: Int = 1024) {
         self.table = table
         self.weight = weight
         self.exactTokens = max(0, exactTokens)
-        self.exactClassSize = max(0, exactClassSize)
+        self.exactClassTokens = max(0, exactClassTokens)
         self.mask = DFAConstraint(dfa: table.dfa, maxTokens: table.horizon)
         var sizes = [Int](repeating: 0, count: table.dfa.classCount)
         for c in table.dfa.tokenClass { sizes[Int(c)] += 1 }
         self.classSize = sizes
+        var exact = [Bool](repeating: false, count: sizes.count)
+        var budget = self.exactClassTokens
+        for c in sizes.indices.sorted(by: { sizes[$0] < sizes[$1] }) {
+            guard sizes[c] <= budget else { break }
+            budget -= sizes[c]
+            exact[c] = true
+        }
+        self.exactClass = exact
         self.scratch = GuidanceScratch(hiddenStates: table.hmm.hiddenStates, vocabularySize: table.hmm.vocabularySize,
                                        classes: table.dfa.classCount, exactTokens: exactTokens)
     }
@@ -103,7 +114,7 @@ public struct HMMGuidedConstraint: LogitConstraint, Sendable {
     }
 
     /// Adds `weight · (log q(x) − log p(x))` to allowed tokens and −∞ to forbidden ones,
-    /// exactly for every token of a DFA class of at most `exactClassSize` tokens (keyword and
+    /// exactly for every token of the smallest DFA classes (`exactClassTokens`; keyword and
     /// keyword-prefix tokens fall in small classes) and for the `exactTokens` tokens of the large
     /// classes with the highest incoming log-prob. Every other token x of a large class c gets the
     /// class-level ratio log(Σ_h f(h)g(h)S_c(h) / Σ_h f(h)S_c(h)) = log(Σ_{x∈c} q(x) / Σ_{x∈c} p(x)),
