@@ -20,21 +20,30 @@ struct EvalCommonGenCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var storeOptions: StoreOptions
     @Option(help: "The shared data folder.") var data: String = "../shared/data"
-    @Option(help: "Only the first N concept sets.") var limit: Int?
+    @Option(help: "Split: dev, or train (for tuning; no inflection lists, so concepts are expanded by the built-in inflector).") var split: String = "dev"
+    @Option(help: "Skip the first N concept sets.") var offset: Int = 0
+    @Option(help: "Only the first N concept sets (after --offset).") var limit: Int?
     @Option(help: "Comma-separated modes: plain, mask, hmm.") var modes: String = "plain,mask,hmm"
     @Option(help: "HMM for the hmm mode.") var hmm: String?
     @Option(help: "Weight of the HMM guidance bias.") var guidanceWeight: Float = 1
     @Option(help: "Token budget per output (end token included).") var maxTokens: Int = 32
     @Option(help: "Beam width (0: greedy).") var beam: Int = 0
+    @Option(help: "Tokens per step scored exactly by the HMM besides keyword tokens (the model's top ones).") var exactTokens: Int = 64
     @Option(help: "Write every output as JSON lines here.") var outputs: String?
+    @Option(help: "Generate nothing: score the modes of these comma-separated --outputs files on the concept sets present in all of them.") var score: String?
 
     func run() throws {
+        if let score { return try rescore(files: score.split(separator: ",").map(String.init)) }
         let modeList = modes.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         guard !modeList.isEmpty, modeList.allSatisfy({ ["plain", "mask", "hmm"].contains($0) }) else {
             throw ValidationError("--modes takes plain, mask, hmm")
         }
         if modeList.contains("hmm") && hmm == nil { throw ValidationError("the hmm mode needs --hmm NAME") }
-        var examples = try JSONLines.read(CommonGenExample.self, from: data + "/commongen/dev.jsonl", limit: limit)
+        guard ["dev", "train"].contains(split) else { throw ValidationError("--split takes dev or train") }
+        guard offset >= 0 else { throw ValidationError("--offset must be non-negative") }
+        var examples = try JSONLines.read(CommonGenExample.self, from: data + "/commongen/\(split).jsonl",
+                                          limit: limit.map { $0 + offset })
+        examples = Array(examples.dropFirst(offset))
         if let limit { examples = Array(examples.prefix(limit)) }
         let engine = try Engine(modelPath: try modelOptions.resolvedPath())
         let generator = try engine.makeConstrainedGenerator()
@@ -42,7 +51,8 @@ struct EvalCommonGenCommand: ParsableCommand {
             try StoredHMM.load(from: try storeOptions.workspace.openStore(readOnly: true), name: $0,
                                tokenizerFingerprint: engine.tokenizer.fingerprint)
         }
-        let options = ControlOptions(maxTokens: maxTokens, guidanceWeight: guidanceWeight, beamSize: beam, sampler: Sampler())
+        let options = ControlOptions(maxTokens: maxTokens, guidanceWeight: guidanceWeight, beamSize: beam, sampler: Sampler(),
+                                     guidanceExactTokens: exactTokens)
         struct Tally { var hypotheses: [String] = []; var satisfied = 0; var rouge = 0.0; var tokens = 0; var seconds = 0.0; var table = 0.0 }
         var tallies = [String: Tally]()
         var log: FileHandle?
@@ -82,7 +92,7 @@ struct EvalCommonGenCommand: ParsableCommand {
         }
         bar.finish("\(examples.count) concept sets")
         let references = examples.map(\.references)
-        print("CommonGen dev, \(examples.count) concept sets, \(beam >= 2 ? "beam \(beam)" : "greedy"), budget \(maxTokens) tokens"
+        print("CommonGen \(split) [\(offset)..<\(offset + examples.count)], \(examples.count) concept sets, \(beam >= 2 ? "beam \(beam)" : "greedy"), budget \(maxTokens) tokens"
               + (stored.map { ", HMM \($0.record.name) H=\($0.record.hiddenStates) weight \(guidanceWeight)" } ?? ""))
         print("  mode    satisfied   BLEU-4  ROUGE-L  tokens/s  table s/set")
         for mode in modeList {
@@ -92,6 +102,41 @@ struct EvalCommonGenCommand: ParsableCommand {
                          100 * Double(t.satisfied) / Double(max(examples.count, 1)), 100 * bleu,
                          100 * t.rouge / Double(max(examples.count, 1)), Double(t.tokens) / max(t.seconds, 1e-9),
                          t.table / Double(max(examples.count, 1))))
+        }
+    }
+
+    /// Scores saved outputs (records merged by id) on the concept sets every file covers, so runs
+    /// of different modes, or a run stopped early, compare on the same sets.
+    func rescore(files: [String]) throws {
+        var byID = [String: [String: String]]()
+        var counts = [String: Int]()
+        for file in files {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("cannot read \(file)") }
+            var ids = Set<String>()
+            for line in text.split(separator: "\n") {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                      let id = object["id"] as? String else { continue }
+                ids.insert(id)
+                for mode in ["plain", "mask", "hmm"] { if let out = object[mode] as? String { byID[id, default: [:]][mode] = out } }
+            }
+            for id in ids { counts[id, default: 0] += 1 }
+        }
+        let examples = try JSONLines.read(CommonGenExample.self, from: data + "/commongen/\(split).jsonl", limit: nil)
+            .filter { counts[$0.id] == files.count }
+        let modeList = ["plain", "mask", "hmm"].filter { m in !examples.isEmpty && examples.allSatisfy { byID[$0.id]?[m] != nil } }
+        print("CommonGen \(split): \(examples.count) concept sets present in all of \(files.joined(separator: ", "))")
+        print("  mode    satisfied   BLEU-4  ROUGE-L")
+        for mode in modeList {
+            let hypotheses = examples.map { byID[$0.id]![mode]! }
+            var satisfied = 0, rouge = 0.0
+            for (example, text) in zip(examples, hypotheses) {
+                let concepts = example.inflections ?? example.concepts.map { EnglishInflection.forms(of: $0) }
+                if ConceptCoverage.covers(text, concepts: concepts) { satisfied += 1 }
+                rouge += TextMetrics.rougeL(hypothesis: text, references: example.references)
+            }
+            let bleu = TextMetrics.corpusBLEU(hypotheses: hypotheses, references: examples.map(\.references))
+            print(String(format: "  %-6@ %6.1f%%   %6.2f   %6.2f", mode as NSString, 100 * Double(satisfied) / Double(examples.count),
+                         100 * bleu, 100 * rouge / Double(examples.count)))
         }
     }
 }

@@ -79,5 +79,7 @@ final class ConstrainedGeneratorTests: XCTestCase {
         XCTAssertTrue(ConceptCoverage.covers("The Dog caught a frisbee.", concepts: [["dog", "dogs"], ["catch", "caught"], ["frisbee"]]))
         XCTAssertFalse(ConceptCoverage.covers("Dogma and frisbees", concepts: [["dog"], ["frisbee"]]))
         XCTAssertTrue(ConceptCoverage.covers("", concepts: []))
+        // The apostrophe ends a word, as in the keyword DFAs.
+        XCTAssertTrue(ConceptCoverage.covers("A surfer's wave", concepts: [["surfer"]]))
     }
 }

@@ -69,6 +69,57 @@ final class GuidanceTests: XCTestCase {
         }
     }
 
+    /// 12 tokens: 0...9 neutral (class 0), 10 opens (class 1), 11 closes (class 2), as `toyDFA`.
+    let wideDFA = TokenDFA(vocabularySize: 12, classCount: 3, tokenClass: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 2],
+                           stateCount: 3, start: 0, transitions: [0, 1, 0,  1, 1, 2,  2, 2, 2],
+                           accepting: [false, false, true])
+
+    func testClassBiasMatchesPerTokenBias() throws {
+        for seed: UInt64 in [11, 12, 13] {
+            let hmm = randomHMM(seed: seed, h: 4, v: 12)
+            let table = try GuidanceTable(hmm: hmm, dfa: wideDFA, horizon: 6)
+            let exact = HMMGuidedConstraint(table: table, exactTokens: .max)
+            for k in [0, 3, 11] {
+                // Class 0 (10 tokens) is "large": class ratio except for its top k tokens.
+                let fast = HMMGuidedConstraint(table: table, exactTokens: k, exactClassTokens: 5)
+                var rng = SplitMix64(seed: seed &+ UInt64(k))
+                for prefix: [TokenID] in [[], [10], [3, 10], [10, 4], [10, 11], [5, 5, 5, 5, 5]] {
+                    var state: HMMGuidedConstraint.State? = exact.initialState
+                    for t in prefix { state = state.flatMap { exact.advance($0, by: t) } }
+                    guard let state else { continue }
+                    var p = [Float](repeating: 0, count: 12), q = p
+                    p.withUnsafeMutableBufferPointer { pp in q.withUnsafeMutableBufferPointer { qq in
+                        exact.tokenProbabilities(in: state, unconstrained: pp, constrained: qq)
+                    } }
+                    var input = (0..<12).map { _ in Float.random(in: -8 ... -0.1, using: &rng) }
+                    input[2] = -.infinity
+                    var reference = input, biased = input
+                    reference.withUnsafeMutableBufferPointer { exact.addBias(in: state, to: $0) }
+                    biased.withUnsafeMutableBufferPointer { fast.addBias(in: state, to: $0) }
+                    let remaining = 6 - prefix.count
+                    let viable = { (x: Int) in q[x] > 0 }
+                    let large = Array(0..<10)
+                    let top = Set(large.filter { input[$0] > -.infinity && viable($0) }.sorted { input[$0] > input[$1] }.prefix(k))
+                    func classSum(_ values: [Float], _ x: Int) -> Double {
+                        (0..<12).filter { wideDFA.tokenClass[$0] == wideDFA.tokenClass[x] }.map { Double(values[$0]) }.reduce(0, +)
+                    }
+                    for x in 0..<12 {
+                        let context = "seed \(seed) k \(k) prefix \(prefix) x \(x) remaining \(remaining)"
+                        if !viable(x) || input[x] == -.infinity {
+                            XCTAssertEqual(biased[x], -.infinity, context)
+                        } else if !large.contains(x) || top.contains(x) {
+                            XCTAssertEqual(biased[x], reference[x], accuracy: 1e-4, context)
+                        } else {
+                            // Class-level ratio Σ_{x∈c} q / Σ_{x∈c} p, bounded like the exact one.
+                            XCTAssertEqual(Double(biased[x]), Double(input[x]) + log(classSum(q, x) / classSum(p, x)), accuracy: 1e-4, context)
+                            XCTAssertLessThanOrEqual(biased[x], input[x] + 1e-5, context)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     func testVocabularyMismatchIsTyped() {
         XCTAssertThrowsError(try GuidanceTable(hmm: randomHMM(seed: 1, v: 4), dfa: toyDFA, horizon: 3)) {
             XCTAssertEqual($0 as? HMMError, .vocabularyMismatch(hmm: 4, dfa: 3))

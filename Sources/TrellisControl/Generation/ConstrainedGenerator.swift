@@ -15,9 +15,13 @@ public struct ControlOptions: Sendable {
     public var sampler: Sampler
     /// Beam search ranks finished outputs by log-prob / length^lengthPenalty.
     public var lengthPenalty: Float
+    /// Tokens per step whose HMM bias is computed exactly besides keyword-progress tokens (the
+    /// model's top ones); the rest get their DFA class's ratio (`HMMGuidedConstraint.addBias`).
+    public var guidanceExactTokens: Int
 
     public init(maxTokens: Int = 32, guidanceWeight: Float = 1, beamSize: Int = 0, sampler: Sampler = Sampler(),
-                lengthPenalty: Float = 1) {
+                lengthPenalty: Float = 1, guidanceExactTokens: Int = 64) {
+        self.guidanceExactTokens = guidanceExactTokens
         self.maxTokens = maxTokens
         self.guidanceWeight = guidanceWeight
         self.beamSize = beamSize
@@ -48,7 +52,8 @@ public struct ControlledText: Sendable {
 /// sampling or beam search. Other stop tokens are forbidden until the end (`StopTokenGate`).
 /// Cost per request: DFA compilation O(V · bytes per token · DFA states), the guidance table
 /// O(horizon · (states · H² + edges · H)); per token the model step plus, with an HMM, one
-/// (1 + m) × H × V product.
+/// H×H product per DFA target and H-dot products for keyword tokens and the top
+/// `guidanceExactTokens` tokens.
 public final class ConstrainedGenerator {
     public let model: any NextTokenModel
     public let tokenizer: any TextTokenizer
@@ -56,6 +61,10 @@ public final class ConstrainedGenerator {
     public let stopTokens: Set<TokenID>
     /// Bytes of every token (control tokens empty), the alphabet the DFAs are built on.
     public let vocabulary: [[UInt8]]
+    /// The last HMM's token-major emission matrix (`GuidanceTable.transposedEmission`), reused
+    /// while requests keep using the same parameters (same storage).
+    private var transposedCache: (hmm: HiddenMarkovModel, emissionByToken: [Float])?
+    private let cacheLock = NSLock()
 
     public init(model: any NextTokenModel, tokenizer: any TextTokenizer, endToken: TokenID, stopTokens: Set<TokenID>) {
         self.model = model
@@ -106,12 +115,26 @@ public final class ConstrainedGenerator {
             throw ControlError.invalidArgument("HMM over \(hmm.vocabularySize) tokens, model has \(model.vocabularySize)")
         }
         let start = Date()
-        let table = try GuidanceTable(hmm: hmm, dfa: dfa, horizon: budget)
+        let table = try GuidanceTable(hmm: hmm, dfa: dfa, horizon: budget, emissionByToken: transposedEmission(of: hmm))
         let tableSeconds = Date().timeIntervalSince(start)
-        let constraint = StopTokenGate(HMMGuidedConstraint(table: table, weight: options.guidanceWeight),
+        let constraint = StopTokenGate(HMMGuidedConstraint(table: table, weight: options.guidanceWeight,
+                                                           exactTokens: options.guidanceExactTokens),
                                        forbidding: others, vocabularySize: model.vocabularySize)
         return try run(constraint, dfa: dfa, prompt: prompt, budget: budget, options: options,
                        tableSeconds: tableSeconds, onToken: onToken)
+    }
+
+    private func transposedEmission(of hmm: HiddenMarkovModel) -> [Float] {
+        func storage(_ m: HiddenMarkovModel) -> UnsafePointer<Float>? { m.emission.withUnsafeBufferPointer { $0.baseAddress } }
+        cacheLock.lock()
+        defer { cacheLock.unlock() }
+        if let cached = transposedCache, storage(cached.hmm) == storage(hmm), cached.hmm.vocabularySize == hmm.vocabularySize,
+           cached.hmm.hiddenStates == hmm.hiddenStates {
+            return cached.emissionByToken
+        }
+        let bt = GuidanceTable.transposedEmission(of: hmm)
+        transposedCache = (hmm, bt)
+        return bt
     }
 
     private func run<C: LogitConstraint>(_ constraint: C, dfa: TokenDFA?, prompt: [TokenID], budget: Int,

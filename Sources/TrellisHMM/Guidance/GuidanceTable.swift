@@ -23,8 +23,12 @@ public final class GuidanceTable: @unchecked Sendable {
     public let emissionByToken: [Float]
     /// states: fewest tokens to acceptance.
     public let distance: [Int32]
+    /// classes × H: Σ over the tokens of each DFA class of B[h][x] (the class's emission mass).
+    public let classEmission: [Float]
 
-    public init(hmm: HiddenMarkovModel, dfa: TokenDFA, horizon: Int) throws {
+    /// `emissionByToken`, when given, is `GuidanceTable.transposedEmission(of: hmm)` computed
+    /// earlier (callers reuse it across requests: it is the O(V·H) part of building a table).
+    public init(hmm: HiddenMarkovModel, dfa: TokenDFA, horizon: Int, emissionByToken: [Float]? = nil) throws {
         guard hmm.vocabularySize == dfa.vocabularySize else {
             throw HMMError.vocabularyMismatch(hmm: hmm.vocabularySize, dfa: dfa.vocabularySize)
         }
@@ -33,15 +37,21 @@ public final class GuidanceTable: @unchecked Sendable {
         self.dfa = dfa
         self.horizon = horizon
         self.distance = dfa.distanceToAcceptance()
-        var bt = [Float](repeating: 0, count: v * h)
-        for k in 0..<h { for x in 0..<v { bt[x * h + k] = hmm.emission[k * v + x] } }
-        emissionByToken = bt
+        let bt: [Float]
+        if let given = emissionByToken {
+            guard given.count == v * h else { throw HMMError.shapeMismatch(what: "emissionByToken", expected: v * h, got: given.count) }
+            bt = given
+        } else {
+            bt = Self.transposedEmission(of: hmm)
+        }
+        self.emissionByToken = bt
         // Class sums: classSum[c*H + k] = Σ_{x in c} B[k][x].
         var classSum = [Float](repeating: 0, count: classes * h)
         for x in 0..<v {
             let c = Int(dfa.tokenClass[x])
             for k in 0..<h { classSum[c * h + k] += bt[x * h + k] }
         }
+        classEmission = classSum
         // Edges per state (CSR): target and summed vector.
         var edgeOffsets = [0]
         var edgeTargets: [Int32] = []
@@ -97,8 +107,24 @@ public final class GuidanceTable: @unchecked Sendable {
         self.beta = beta
     }
 
+    /// B as V × H (token-major), the layout of `emissionByToken`.
+    public static func transposedEmission(of hmm: HiddenMarkovModel) -> [Float] {
+        let h = hmm.hiddenStates, v = hmm.vocabularySize
+        var bt = [Float](repeating: 0, count: v * h)
+        bt.withUnsafeMutableBufferPointer { out in
+            hmm.emission.withUnsafeBufferPointer { b in
+                // Blocks of 64 tokens keep both sides in cache.
+                for x0 in stride(from: 0, to: v, by: 64) {
+                    let x1 = min(x0 + 64, v)
+                    for k in 0..<h { for x in x0..<x1 { out[x * h + k] = b[k * v + x] } }
+                }
+            }
+        }
+        return bt
+    }
+
     /// Bytes held (β, Bᵀ copy, distances).
-    public var sizeInBytes: Int { beta.count * 4 + emissionByToken.count * 4 + distance.count * 4 }
+    public var sizeInBytes: Int { (beta.count + emissionByToken.count + distance.count + classEmission.count) * 4 }
 
     /// β[t][s] as an array of H (tests and tools).
     public func betaVector(remaining t: Int, state s: Int) -> [Float] {

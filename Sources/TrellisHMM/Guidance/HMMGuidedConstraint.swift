@@ -11,9 +11,13 @@ import TrellisCore
 /// State = (DFA state, tokens used, forward vector): the forward vector is the HMM's
 /// distribution of the next token's hidden state given the prefix (H floats), so forking a
 /// beam copies H·4 bytes (1 KB at H=256, copy-on-write on the first advance).
-/// Per step: one SGEMM of (1 + m) × H by B (H × V) for p and the numerators of the m ≤ 3
-/// most frequent targets, plus an H-dot-product per token of any other target; advance costs one
-/// H×H GEMV. Acceptance is absorbing as in `GuidanceTable`.
+/// Per step (`addBias`): one H×H GEMV per DFA target reachable from the state, two H-dot
+/// products per token that moves the DFA to a non-dominant target (keyword tokens) and per token
+/// among the `exactTokens` the model ranks highest, and one class-level ratio per DFA class for
+/// every other token (see `addBias`), so about O(targets·H² + (keyword tokens + K)·H + classes·H + V)
+/// instead of the O(H·V) of the exact product. `tokenProbabilities` (and `addBias` with
+/// `exactTokens >= V`) uses one SGEMM of (1 + m) × H by B for p and the m ≤ 3 most frequent
+/// targets. Advance costs one H×H GEMV. Acceptance is absorbing as in `GuidanceTable`.
 public struct HMMGuidedConstraint: LogitConstraint, Sendable {
     public struct State: Sendable, Equatable {
         public var dfaState: Int32
@@ -24,6 +28,15 @@ public struct HMMGuidedConstraint: LogitConstraint, Sendable {
 
     public let table: GuidanceTable
     public let weight: Float
+    /// Tokens of the dominant target scored exactly per step: the ones with the highest incoming
+    /// log-prob. `Int.max` (or anything ≥ V) makes `addBias` exact for every token.
+    public let exactTokens: Int
+    /// The smallest DFA classes (keyword and keyword-prefix tokens) are scored exactly, as many
+    /// as fit in this many tokens in total; larger classes get the class-level ratio except for
+    /// their top `exactTokens` tokens.
+    public let exactClassTokens: Int
+    /// classes: whether the class is scored exactly (see `exactClassTokens`).
+    let exactClass: [Bool]
     /// The hard mask with the same budget (`table.horizon` tokens).
     public let mask: DFAConstraint
     /// classes: number of tokens in each DFA class.
@@ -31,15 +44,25 @@ public struct HMMGuidedConstraint: LogitConstraint, Sendable {
     /// Reused per-step buffers (shared by copies; see `GuidanceScratch`).
     let scratch: GuidanceScratch
 
-    public init(table: GuidanceTable, weight: Float = 1) {
+    public init(table: GuidanceTable, weight: Float = 1, exactTokens: Int = 64, exactClassTokens: Int = 1024) {
         self.table = table
         self.weight = weight
+        self.exactTokens = max(0, exactTokens)
+        self.exactClassTokens = max(0, exactClassTokens)
         self.mask = DFAConstraint(dfa: table.dfa, maxTokens: table.horizon)
         var sizes = [Int](repeating: 0, count: table.dfa.classCount)
         for c in table.dfa.tokenClass { sizes[Int(c)] += 1 }
         self.classSize = sizes
+        var exact = [Bool](repeating: false, count: sizes.count)
+        var budget = self.exactClassTokens
+        for c in sizes.indices.sorted(by: { sizes[$0] < sizes[$1] }) {
+            guard sizes[c] <= budget else { break }
+            budget -= sizes[c]
+            exact[c] = true
+        }
+        self.exactClass = exact
         self.scratch = GuidanceScratch(hiddenStates: table.hmm.hiddenStates, vocabularySize: table.hmm.vocabularySize,
-                                       classes: table.dfa.classCount)
+                                       classes: table.dfa.classCount, exactTokens: exactTokens)
     }
 
     public var initialState: State {
@@ -90,23 +113,43 @@ public struct HMMGuidedConstraint: LogitConstraint, Sendable {
         }
     }
 
-    /// Adds `weight · (log q(x) − log p(x))` to allowed tokens and −∞ to forbidden ones.
-    /// Uses the constraint's scratch buffers (no allocation per call) unless another thread
-    /// holds them, in which case it works in fresh ones.
+    /// Adds `weight · (log q(x) − log p(x))` to allowed tokens and −∞ to forbidden ones,
+    /// exactly for every token of the smallest DFA classes (`exactClassTokens`; keyword and
+    /// keyword-prefix tokens fall in small classes) and for the `exactTokens` tokens of the large
+    /// classes with the highest incoming log-prob. Every other token x of a large class c gets the
+    /// class-level ratio log(Σ_h f(h)g(h)S_c(h) / Σ_h f(h)S_c(h)) = log(Σ_{x∈c} q(x) / Σ_{x∈c} p(x)),
+    /// S_c = the class's emission mass: like the exact ratio it is an average of
+    /// g(h) = Pr(accept | h) over hidden states, so both lie in [min g, max g] ≤ 0, and it only
+    /// touches tokens the model already ranks below its top K.
+    /// Uses the constraint's scratch buffers (no allocation per call) unless another thread holds
+    /// them, in which case it works in fresh ones.
     public func addBias(in state: State, to logProbs: UnsafeMutableBufferPointer<Float>) {
         let n = min(table.hmm.vocabularySize, logProbs.count)
         let weight = self.weight
-        withScratch { scratch in
-            prepare(state, scratch)
-            forEachToken(scratch, limit: n) { x, p, q in
-                if q > 0 {
-                    logProbs[x] += weight * (logf(q) - logf(max(p, .leastNormalMagnitude)))
-                } else {
-                    // Forbidden by the mask, or the HMM gives the constraint no chance after it.
-                    logProbs[x] = -.infinity
+        if exactTokens >= n {
+            withScratch { scratch in
+                prepare(state, scratch)
+                forEachToken(scratch, limit: n) { x, p, q in
+                    logProbs[x] = Self.biased(logProbs[x], p: p, q: q, weight: weight)
                 }
             }
+            return
         }
+        withScratch { scratch in
+            let ranked = prepareTargets(state, scratch)
+            guard ranked > 0 else {
+                for x in 0..<n { logProbs[x] = -.infinity }
+                return
+            }
+            addBiasByClass(scratch, to: logProbs, limit: n)
+        }
+    }
+
+    /// logProb + weight·(log q − log p), or −∞ when q = 0 (forbidden by the mask, or the HMM
+    /// gives the constraint no chance after the token).
+    @inline(__always)
+    static func biased(_ logProb: Float, p: Float, q: Float, weight: Float) -> Float {
+        q > 0 ? logProb + weight * (logf(q) - logf(max(p, .leastNormalMagnitude))) : -.infinity
     }
 
     public var biasesLogits: Bool { true }
@@ -117,7 +160,7 @@ public struct HMMGuidedConstraint: LogitConstraint, Sendable {
             body(scratch)
         } else {
             body(GuidanceScratch(hiddenStates: table.hmm.hiddenStates, vocabularySize: table.hmm.vocabularySize,
-                                 classes: table.dfa.classCount))
+                                 classes: table.dfa.classCount, exactTokens: exactTokens))
         }
     }
 
@@ -125,6 +168,23 @@ public struct HMMGuidedConstraint: LogitConstraint, Sendable {
     /// weighted rows of every target, and the rank of every class's target (-1: forbidden).
     private func prepare(_ state: State, _ scratch: GuidanceScratch) {
         let h = table.hmm.hiddenStates, v = table.hmm.vocabularySize
+        let m = min(3, prepareTargets(state, scratch))
+        scratch.m = m
+        let rows = scratch.rows
+        for k in 0..<h { rows[k] = state.forward[k] }
+        if m > 0 { (rows + h).update(from: scratch.weighted, count: m * h) }
+        table.hmm.emission.withUnsafeBufferPointer { B in
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m + 1), Int32(v), Int32(h), 1,
+                        rows, Int32(h), B.baseAddress, Int32(v), 0, scratch.out, Int32(v))
+        }
+    }
+
+    /// Ranks the viable DFA targets of `state` by token count (rank 0 = dominant), fills
+    /// `scratch.rankOfClass`, the weighted rows f ∘ (A β[target]) per rank, and `scratch.rows`'
+    /// first row with f; returns the number of targets.
+    @discardableResult
+    private func prepareTargets(_ state: State, _ scratch: GuidanceScratch) -> Int {
+        let h = table.hmm.hiddenStates
         let dfa = table.dfa, classes = dfa.classCount, states = dfa.stateCount
         let remaining = table.horizon - Int(state.stepsUsed)
         scratch.targets.removeAll(keepingCapacity: true)
@@ -153,8 +213,6 @@ public struct HMMGuidedConstraint: LogitConstraint, Sendable {
         for (rank, old) in order.enumerated() { newRank[old] = rank }
         for c in 0..<classes where scratch.rankOfClass[c] >= 0 { scratch.rankOfClass[c] = newRank[scratch.rankOfClass[c]] }
         let ranked = order.map { scratch.targets[$0] }
-        let m = min(3, ranked.count)
-        scratch.m = m
         scratch.reserveTargets(max(ranked.count, 1))
         let weighted = scratch.weighted, g = scratch.g, rows = scratch.rows
         table.beta.withUnsafeBufferPointer { betaBuffer in
@@ -171,11 +229,7 @@ public struct HMMGuidedConstraint: LogitConstraint, Sendable {
             }
         }
         for k in 0..<h { rows[k] = state.forward[k] }
-        if m > 0 { (rows + h).update(from: weighted, count: m * h) }
-        table.hmm.emission.withUnsafeBufferPointer { B in
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m + 1), Int32(v), Int32(h), 1,
-                        rows, Int32(h), B.baseAddress, Int32(v), 0, scratch.out, Int32(v))
-        }
+        return ranked.count
     }
 
     /// Calls `body(x, p(x), q(x))` for x < limit from a prepared scratch.
@@ -186,29 +240,26 @@ public struct HMMGuidedConstraint: LogitConstraint, Sendable {
         let out = scratch.out, weighted = scratch.weighted
         table.emissionByToken.withUnsafeBufferPointer { bt in
             table.dfa.tokenClass.withUnsafeBufferPointer { tokenClass in
-                scratch.rankOfClass.withUnsafeBufferPointer { rankOfClass in
-                    for x in 0..<n {
-                        let r = rankOfClass[Int(tokenClass[x])]
-                        let q: Float
-                        if r < 0 {
-                            q = 0
-                        } else if r < m {
-                            q = out[(r + 1) * v + x]
-                        } else {
-                            let b = bt.baseAddress! + x * h, row = weighted + r * h
-                            var s: Float = 0
-                            for k in 0..<h { s += row[k] * b[k] }
-                            q = s
-                        }
-                        body(x, out[x], q)
+                let rankOfClass = scratch.rankOfClass
+                for x in 0..<n {
+                    let r = rankOfClass[Int(tokenClass[x])]
+                    let q: Float
+                    if r < 0 {
+                        q = 0
+                    } else if r < m {
+                        q = out[(r + 1) * v + x]
+                    } else {
+                        q = cblas_sdot(Int32(h), weighted + r * h, 1, bt.baseAddress! + x * h, 1)
                     }
+                    body(x, out[x], q)
                 }
             }
         }
     }
 }
 
-/// Per-constraint work buffers of `HMMGuidedConstraint` (about 4·V + (targets + 2)·H floats),
+/// Per-constraint work buffers of `HMMGuidedConstraint` (about 4·V + (targets + 2)·H + 2·classes
+/// + 2·K floats),
 /// reused across steps; guarded by `lock` because copies of a constraint share them.
 final class GuidanceScratch: @unchecked Sendable {
     let lock = NSLock()
@@ -218,19 +269,28 @@ final class GuidanceScratch: @unchecked Sendable {
     let g: UnsafeMutablePointer<Float>        // H
     private(set) var weighted: UnsafeMutablePointer<Float>  // targetCapacity × H
     private var targetCapacity: Int
-    var rankOfClass: [Int]
+    var rankOfClass: UnsafeMutablePointer<Int>  // classes
+    let classBias: UnsafeMutablePointer<Float>  // classes: class-level bias of the dominant target
+    let heapCapacity: Int
+    let heapValues: UnsafeMutablePointer<Float>  // heapCapacity: top dominant-target log-probs
+    let heapTokens: UnsafeMutablePointer<Int32>
     var targets: [Int32] = []
     var targetTokens: [Int] = []
     var m = 0
 
-    init(hiddenStates h: Int, vocabularySize v: Int, classes: Int) {
+    init(hiddenStates h: Int, vocabularySize v: Int, classes: Int, exactTokens: Int) {
         self.h = h
         out = .allocate(capacity: 4 * v)
         rows = .allocate(capacity: 4 * h)
         g = .allocate(capacity: h)
         targetCapacity = 4
         weighted = .allocate(capacity: targetCapacity * h)
-        rankOfClass = [Int](repeating: -1, count: classes)
+        rankOfClass = .allocate(capacity: max(classes, 1))
+        rankOfClass.initialize(repeating: -1, count: max(classes, 1))
+        classBias = .allocate(capacity: max(classes, 1))
+        heapCapacity = max(1, min(exactTokens, v))
+        heapValues = .allocate(capacity: heapCapacity)
+        heapTokens = .allocate(capacity: heapCapacity)
         targets.reserveCapacity(classes)
         targetTokens.reserveCapacity(classes)
     }
@@ -247,6 +307,10 @@ final class GuidanceScratch: @unchecked Sendable {
         rows.deallocate()
         g.deallocate()
         weighted.deallocate()
+        rankOfClass.deallocate()
+        classBias.deallocate()
+        heapValues.deallocate()
+        heapTokens.deallocate()
     }
 }
 
