@@ -16,19 +16,20 @@ struct BenchServeCommand: ParsableCommand {
     @Option(help: "Concurrency levels, comma-separated.") var concurrency: String = "1,8,32"
     @Option(help: "Requests per concurrency level.") var requests: Int = 300
     @Option(help: "After the levels, this many requests at the highest concurrency (0 = no soak).") var soak: Int = 0
-    @Option(help: "max_tokens of the generate requests.") var generateTokens: Int = 8
+    @Option(help: "max_tokens of the generate requests.") var generateTokens: Int = 4
     @Option(help: "Search mode of the search requests (bm25, seal, hybrid).") var searchMode: String = "bm25"
     @Option(help: "Seconds each level may take at most.") var timeLimit: Double = 1800
 
-    /// The fixed mix: one link, one search, one free generate and one choice-constrained generate.
+    /// The fixed mix, kept small so a 10,000-request soak fits in minutes: one single-mention link,
+    /// one BM25 search, one sampled generate and one choice-constrained generate.
     func mix() -> [ServeBenchmark.MixEntry] {
         [
             .init(name: "link", path: "/v1/link",
-                  json: #"{"text":"[Jordan] scored 40 points for the [Bulls] before the team flew to [Paris].","top_k":3}"#),
+                  json: #"{"text":"The [Bulls] won in Chicago.","top_k":3}"#),
             .init(name: "search", path: "/v1/search",
                   json: #"{"query":"how does the with statement call __exit__","mode":"\#(searchMode)","top_k":3}"#),
             .init(name: "generate", path: "/v1/generate",
-                  json: #"{"prompt":"Write one sentence about a dog.","chat":true,"max_tokens":\#(generateTokens),"temperature":0.8,"seed":7}"#),
+                  json: #"{"prompt":"A dog in the park","max_tokens":\#(generateTokens),"temperature":0.8,"seed":7}"#),
             .init(name: "generate_choice", path: "/v1/generate",
                   json: #"{"prompt":"Is Paris in France? Answer:","max_tokens":\#(generateTokens),"constraint":{"choices":["yes","no","maybe"]}}"#),
         ]
@@ -40,26 +41,31 @@ struct BenchServeCommand: ParsableCommand {
             throw ValidationError("--concurrency needs positive integers and --requests a positive count")
         }
         let mix = mix()
-        print("mix: link, search (\(searchMode)), generate (\(generateTokens) tokens), generate with choices; port \(port)")
+        say("mix: link, search (\(searchMode)), generate (\(generateTokens) tokens), generate with choices; port \(port)")
         for level in levels {
             report(try ServeBenchmark.run(port: port, mix: mix, totalRequests: requests, concurrency: level,
                                           timeLimit: timeLimit, serverPID: serverPid))
         }
         if soak > 0 {
             let level = levels.max() ?? 32
-            print("soak: \(soak) requests at concurrency \(level)")
+            say("soak: \(soak) requests at concurrency \(level)")
             report(try ServeBenchmark.run(port: port, mix: mix, totalRequests: soak, concurrency: level,
                                           timeLimit: timeLimit, serverPID: serverPid))
         }
     }
 
     private func report(_ r: ServeBenchmark.Report) {
-        print(r)
-        print("  per endpoint: " + r.perEntry.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        say(r.description)
+        say("  per endpoint: " + r.perEntry.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         if !r.serverRSSSamplesKiB.isEmpty {
-            print("  server RSS every 1,000 requests (MiB): "
+            say("  server RSS every 1,000 requests (MiB): "
                   + r.serverRSSSamplesKiB.map { String(format: "%.1f", Double($0) / 1024) }.joined(separator: " "))
         }
-        for sample in r.errorSamples { print("  error: \(sample)") }
+        for sample in r.errorSamples { say("  error: \(sample)") }
+    }
+
+    /// Writes a line unbuffered, so a log file shows each level as soon as it ends.
+    private func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 }

@@ -18,6 +18,7 @@ private final class ToyServedBackend: TrellisBackend, @unchecked Sendable {
     init(names: [String]?, corpus: [String]?) throws {
         batching = BatchingModel(wrapping: ToyModel(vocabularySize: 258, contextLength: 512, salt: 3))
         let newline: TokenID = 10
+        let tokenizer = ByteTokenizer()
         var trie: PrefixTrieOverlayConstraint?
         if let names {
             var builder = PrefixTrieBuilder()

@@ -70,14 +70,15 @@ final class ServerMetrics: Sendable {
         s.tokensBySecond[slot] += tokens
     }
 
-    /// Generated tokens per second over the last `rateWindow` whole seconds (all requests together).
-    private static func tokensPerSecond(_ s: State, now: Int) -> Double {
-        let window = min(rateWindow, max(now, 1))
+    /// Generated tokens per second over the last `rateWindow` seconds up to now (all requests
+    /// together); the current, partial second counts, and a young server divides by its uptime.
+    private static func tokensPerSecond(_ s: State, uptime: Double) -> Double {
+        let now = Int(uptime)
         var total = 0
-        for slot in 0..<rateWindow where s.secondOfSlot[slot] >= now - window && s.secondOfSlot[slot] < now {
+        for slot in 0..<rateWindow where s.secondOfSlot[slot] > now - rateWindow && s.secondOfSlot[slot] <= now {
             total += s.tokensBySecond[slot]
         }
-        return Double(total) / Double(window)
+        return Double(total) / max(min(Double(rateWindow), uptime), 1)
     }
 
     func recordCancellation() {
@@ -147,7 +148,7 @@ final class ServerMetrics: Sendable {
         line("trellis_batched_steps_total \(backend.completedSteps)")
         line("# HELP trellis_generated_tokens_per_second Tokens generated per second, all requests together, over the last \(Self.rateWindow) s.")
         line("# TYPE trellis_generated_tokens_per_second gauge")
-        line("trellis_generated_tokens_per_second \(Self.format(Self.tokensPerSecond(s, now: Int(Date().timeIntervalSince(startedAt)))))")
+        line("trellis_generated_tokens_per_second \(Self.format(Self.tokensPerSecond(s, uptime: Date().timeIntervalSince(startedAt))))")
         line("# HELP trellis_uptime_seconds Seconds since the server started.")
         line("# TYPE trellis_uptime_seconds gauge")
         line("trellis_uptime_seconds \(Self.format(Date().timeIntervalSince(startedAt)))")
