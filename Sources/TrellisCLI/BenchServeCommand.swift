@@ -18,7 +18,7 @@ struct BenchServeCommand: ParsableCommand {
     @Option(help: "After the levels, this many requests at the highest concurrency (0 = no soak).") var soak: Int = 0
     @Option(help: "max_tokens of the generate requests.") var generateTokens: Int = 4
     @Option(help: "Search mode of the search requests (bm25, seal, hybrid).") var searchMode: String = "bm25"
-    @Option(help: "Seconds each level may take at most.") var timeLimit: Double = 1800
+    @Option(help: "Seconds each level (and the soak) may take at most.") var timeLimit: Double = 3600
 
     /// The fixed mix, kept small so a 10,000-request soak fits in minutes: one single-mention link,
     /// one BM25 search, one sampled generate and one choice-constrained generate.
