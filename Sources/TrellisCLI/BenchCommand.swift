@@ -10,7 +10,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (run a release build: swift build -c release).",
-        subcommands: [Runtime.self, Link.self, IndexBenchmark.self, BenchControlCommand.self])
+        subcommands: [Runtime.self, Link.self, IndexBenchmark.self, BenchControlCommand.self, BenchServeCommand.self])
 
     struct Runtime: ParsableCommand {
         static let configuration = CommandConfiguration(

@@ -19,6 +19,8 @@ final class EngineBackend: TrellisBackend, @unchecked Sendable {
     let names: NameTrieIndex?
     let passages: PassageIndex?
     let linkEndToken: TokenID
+    /// Constraint building and the decode loop of `generate`.
+    let generation: ServedGeneration
 
     init(engine: Engine, workspace: Workspace?) throws {
         self.engine = engine
@@ -45,6 +47,8 @@ final class EngineBackend: TrellisBackend, @unchecked Sendable {
             names = nil
             passages = nil
         }
+        generation = ServedGeneration(tokenizer: engine.tokenizer, stopTokens: engine.stopTokens, names: names?.constraint,
+                                      nameEndToken: linkEndToken, corpus: passages?.fmIndex)
     }
 
     var info: BackendInfo {
@@ -134,39 +138,11 @@ final class EngineBackend: TrellisBackend, @unchecked Sendable {
                     let prompt = try promptTokens(query.prompt)
                     let sampler = Sampler(temperature: Float(query.sampling.temperature), topK: query.sampling.topK,
                                           topP: Float(query.sampling.topP), seed: query.sampling.seed ?? 0)
-                    let dfa = try compileConstraint(query.constraint, maxTokens: query.maxTokens)
-                    let tokenizer = engine.tokenizer, stops = engine.stopTokens, stopStrings = query.stop
+                    let generation = self.generation
+                    let plan = try generation.plan(query.constraint, maxTokens: query.maxTokens)
                     let summary = try await batching.runOnDedicatedThread { client -> GenerationSummary in
-                        var decoder = StreamingDecoder(tokenizer: tokenizer)
-                        var text = ""
-                        var tokens: [TokenID] = []
-                        var stoppedByString = false
-                        func emit(_ piece: String) -> Bool {
-                            guard !piece.isEmpty else { return true }
-                            text += piece
-                            if let s = stopStrings.first(where: { text.contains($0) }), let r = text.range(of: s) {
-                                let keep = text[..<r.lowerBound]
-                                let already = text.count - piece.count
-                                if keep.count > already { continuation.yield(.text(String(keep.dropFirst(already)))) }
-                                stoppedByString = true
-                                return false
-                            }
-                            continuation.yield(.text(piece))
-                            return true
-                        }
-                        let result: GenerationResult
-                        if let dfa {
-                            let generator = TokenGenerator(constraint: DFAConstraint(dfa: dfa, maxTokens: query.maxTokens), maxTokens: query.maxTokens, stopTokens: stops)
-                            result = try generator.generate(model: client, prompt: prompt, sampler: sampler) { t in tokens.append(t); return emit(decoder.append(t)) }
-                        } else {
-                            let generator = TokenGenerator(constraint: Unconstrained(), maxTokens: query.maxTokens, stopTokens: stops)
-                            result = try generator.generate(model: client, prompt: prompt, sampler: sampler) { t in tokens.append(t); return emit(decoder.append(t)) }
-                        }
-                        if !stoppedByString { _ = emit(decoder.finish()) }
-                        let satisfied = dfa.map { $0.accepts(tokens) }
-                        let reason: TrellisServer.FinishReason = (result.finishReason == .length) ? .length : .stop
-                        return GenerationSummary(finishReason: reason, promptTokens: prompt.count, completionTokens: result.tokens.count,
-                                                 constraintSatisfied: satisfied)
+                        try generation.run(plan, prompt: prompt, maxTokens: query.maxTokens, sampler: sampler, model: client,
+                                           stopStrings: query.stop) { continuation.yield(.text($0)) }
                     }
                     continuation.yield(.finished(summary))
                     continuation.finish()
@@ -178,24 +154,11 @@ final class EngineBackend: TrellisBackend, @unchecked Sendable {
         }
     }
 
-    /// Keyword, banned-word and length constraints compile to a token DFA; the others are not built yet.
-    private func compileConstraint(_ spec: TrellisServer.ConstraintSpec?, maxTokens: Int) throws -> TokenDFA? {
-        guard let spec, !spec.isEmpty else { return nil }
-        if spec.choices != nil || spec.kbEntity == true || spec.corpusNgram == true {
-            throw BackendError.notSupported("choices, kb_entity and corpus_ngram constraints are not available yet")
-        }
-        var object: [String: Any] = [:]
-        if let k = spec.keywords { object["keywords"] = k.map(\.alternatives) }
-        if let b = spec.bannedWords { object["banned"] = b }
-        if let m = spec.minWords { object["min_words"] = m }
-        if let m = spec.maxWords { object["max_words"] = m }
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
-        let vocabulary = (0..<engine.tokenizer.vocabularySize).map { engine.tokenizer.tokenBytes(TokenID($0)) }
-        let dfa = try TrellisAutomata.ConstraintSpec.parse(json).compile(vocabulary: vocabulary, eos: engine.tokenizer.eosTokenID)
-        guard DFAConstraint(dfa: dfa, maxTokens: maxTokens).allowed(in: DFAConstraint(dfa: dfa, maxTokens: maxTokens).initialState).isEmpty == false else {
-            throw BackendError.impossibleConstraint("no output of at most \(maxTokens) tokens can satisfy the constraint")
-        }
-        return dfa
+    /// The batcher's counters, for `/metrics`.
+    var statistics: BackendStatistics {
+        let s = batching.statistics
+        return BackendStatistics(batchQueueDepth: s.queuedCalls, batchedForwardPasses: s.underlyingCalls, batchedRows: s.rows,
+                                 largestBatchRows: s.largestBatchRows, completedSteps: s.completedCalls)
     }
 
     static func mapped(_ error: any Error) -> any Error {

@@ -21,7 +21,8 @@ final class BatchedModelBackend: TrellisBackend, @unchecked Sendable {
 
     var statistics: BackendStatistics {
         let s = batching.statistics
-        return BackendStatistics(batchQueueDepth: s.queuedCalls, batchedForwardPasses: s.underlyingCalls)
+        return BackendStatistics(batchQueueDepth: s.queuedCalls, batchedForwardPasses: s.underlyingCalls, batchedRows: s.rows,
+                                 largestBatchRows: s.largestBatchRows, completedSteps: s.completedCalls)
     }
 
     static func promptTokens(_ prompt: GenerationQuery.Prompt) -> [TokenID] {

@@ -53,6 +53,18 @@ final class BatchedServingTests: XCTestCase {
         XCTAssertGreaterThan(backend.base.largestBatch, 3)
         XCTAssertEqual(backend.base.violations, [])
         XCTAssertTrue(fixture.waitUntil { backend.base.liveSequenceCount == 0 }, "sequences leaked")
+
+        // /metrics exports the batcher's counters: passes, rows, rows per pass above 1, largest batch.
+        let metrics = try LoopbackHTTPConnection(port: fixture.port).send(method: "GET", path: "/metrics", body: nil, headers: []).bodyText
+        func value(_ name: String) -> Double? {
+            metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
+        }
+        let stats = backend.batching.statistics
+        XCTAssertEqual(value("trellis_batched_forward_passes_total"), Double(stats.underlyingCalls))
+        XCTAssertEqual(value("trellis_batched_rows_total"), Double(stats.rows))
+        XCTAssertEqual(value("trellis_batch_rows_max"), Double(stats.largestBatchRows))
+        XCTAssertGreaterThan(value("trellis_batch_rows_per_pass") ?? 0, 1.5)
+        XCTAssertGreaterThan(value("trellis_generated_tokens_per_second") ?? 0, 0)
     }
 
     func testClientThatLeavesMidStreamStopsItsDecodeLoop() throws {

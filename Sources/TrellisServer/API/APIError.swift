@@ -14,13 +14,16 @@ public enum BackendError: Error, Sendable, Equatable, CustomStringConvertible {
     case overloaded(String)
     /// 400: a feature the request asks for is not supported yet.
     case notSupported(String)
+    /// 400: the constraint needs a part of the store this server has not loaded (a `kb_entity`
+    /// constraint without a knowledge base, `corpus_ngram` without passages).
+    case missingIndex(String)
     /// 503: a resource this endpoint needs was not loaded (for example no passage index).
     case unavailable(String)
 
     public var description: String {
         switch self {
         case .invalidRequest(let m), .impossibleConstraint(let m), .overloaded(let m), .notSupported(let m),
-             .unavailable(let m):
+             .missingIndex(let m), .unavailable(let m):
             return m
         case .limitExceeded(let bound, let limit, let got):
             return "\(bound) is \(got), over the limit of \(limit)"
@@ -73,6 +76,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
             case .limitExceeded: return APIError(status: 400, type: "limit_exceeded", message: error.description)
             case .overloaded(let m): return APIError(status: 429, type: "overloaded", message: m)
             case .notSupported(let m): return APIError(status: 400, type: "not_supported", message: m)
+            case .missingIndex(let m): return APIError(status: 400, type: "missing_index", message: m, param: "constraint")
             case .unavailable(let m): return APIError(status: 503, type: "unavailable", message: m)
             }
         case let error as TrellisError:

@@ -20,6 +20,46 @@ public struct KeywordSpec: Codable, Sendable, Equatable {
     }
 }
 
+/// The `corpus_ngram` constraint: the output is a token sequence that occurs somewhere in the
+/// passage corpus (checked token by token against the FM-index). Decodes from `true` (no extra
+/// bound; `max_tokens` still applies), `false` (off) or `{"max_tokens": n}` (the n-gram is at most
+/// n tokens long).
+public struct CorpusNgramSpec: Codable, Sendable, Equatable {
+    public var enabled: Bool
+    /// Longest n-gram in tokens; nil means only the request's `max_tokens` bounds it.
+    public var maxTokens: Int?
+
+    public init(enabled: Bool = true, maxTokens: Int? = nil) {
+        self.enabled = enabled
+        self.maxTokens = maxTokens
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case maxTokens = "max_tokens"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        if let flag = try? decoder.singleValueContainer().decode(Bool.self) {
+            enabled = flag
+            maxTokens = nil
+            return
+        }
+        let c = try StrictContainer<CodingKeys>(decoder)
+        enabled = true
+        maxTokens = try c.optional(.maxTokens)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        if let maxTokens {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(maxTokens, forKey: .maxTokens)
+        } else {
+            var single = encoder.singleValueContainer()
+            try single.encode(enabled)
+        }
+    }
+}
+
 /// A constraint on generated text, as JSON: every present part must hold (AND).
 ///
 /// ```json
@@ -28,6 +68,7 @@ public struct KeywordSpec: Codable, Sendable, Equatable {
 /// {"choices": ["positive", "negative"]}
 /// {"kb_entity": true}        // the output is one entity name of the knowledge base
 /// {"corpus_ngram": true}     // the output is an n-gram that occurs in the corpus
+/// {"corpus_ngram": {"max_tokens": 6}}   // ... of at most 6 tokens
 /// ```
 /// `choices`, `kb_entity` and `corpus_ngram` each fix the whole output, so at most one of them
 /// may be given.
@@ -38,10 +79,10 @@ public struct ConstraintSpec: Codable, Sendable, Equatable {
     public var maxWords: Int?
     public var choices: [String]?
     public var kbEntity: Bool?
-    public var corpusNgram: Bool?
+    public var corpusNgram: CorpusNgramSpec?
 
     public init(keywords: [KeywordSpec]? = nil, bannedWords: [String]? = nil, minWords: Int? = nil,
-                maxWords: Int? = nil, choices: [String]? = nil, kbEntity: Bool? = nil, corpusNgram: Bool? = nil) {
+                maxWords: Int? = nil, choices: [String]? = nil, kbEntity: Bool? = nil, corpusNgram: CorpusNgramSpec? = nil) {
         self.keywords = keywords
         self.bannedWords = bannedWords
         self.minWords = minWords
@@ -72,10 +113,13 @@ public struct ConstraintSpec: Codable, Sendable, Equatable {
         corpusNgram = try c.optional(.corpusNgram)
     }
 
+    /// Whether the output must be an n-gram of the corpus.
+    public var wantsCorpusNgram: Bool { corpusNgram?.enabled == true }
+
     /// Whether the spec constrains nothing.
     public var isEmpty: Bool {
         (keywords ?? []).isEmpty && (bannedWords ?? []).isEmpty && minWords == nil && maxWords == nil
-            && choices == nil && kbEntity != true && corpusNgram != true
+            && choices == nil && kbEntity != true && corpusNgram?.enabled != true
     }
 }
 

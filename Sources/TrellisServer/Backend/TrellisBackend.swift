@@ -20,16 +20,32 @@ public struct BackendInfo: Sendable, Equatable {
     }
 }
 
-/// Live numbers from the engine, exported by `/metrics`.
+/// Live numbers from the engine, exported by `/metrics`: the batcher's queue and how well
+/// concurrent requests share forward passes (rows per pass > 1 means batching is working).
 public struct BackendStatistics: Sendable, Equatable {
     /// Model steps waiting for the batched forward pass (the batcher's queue depth).
     public var batchQueueDepth: Int
     /// Batched forward passes run so far.
     public var batchedForwardPasses: Int
+    /// Sequence rows sent through those passes (one row per live sequence or beam per pass).
+    public var batchedRows: Int
+    /// Most rows one pass has carried.
+    public var largestBatchRows: Int
+    /// Model steps requested by decoders (each is answered by some batched pass).
+    public var completedSteps: Int
 
-    public init(batchQueueDepth: Int = 0, batchedForwardPasses: Int = 0) {
+    public init(batchQueueDepth: Int = 0, batchedForwardPasses: Int = 0, batchedRows: Int = 0,
+                largestBatchRows: Int = 0, completedSteps: Int = 0) {
         self.batchQueueDepth = batchQueueDepth
         self.batchedForwardPasses = batchedForwardPasses
+        self.batchedRows = batchedRows
+        self.largestBatchRows = largestBatchRows
+        self.completedSteps = completedSteps
+    }
+
+    /// Mean rows per batched pass (0 before the first pass).
+    public var rowsPerPass: Double {
+        batchedForwardPasses > 0 ? Double(batchedRows) / Double(batchedForwardPasses) : 0
     }
 }
 

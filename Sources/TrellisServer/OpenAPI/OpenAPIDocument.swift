@@ -35,7 +35,7 @@ enum OpenAPIDocument {
     },
     "/metrics": {
       "get": {
-        "summary": "Prometheus text metrics: request counts by endpoint and status, latency histograms, tokens, queue depth.",
+        "summary": "Prometheus text metrics: request counts by endpoint and status, latency histograms, tokens and tokens/s (trellis_generated_tokens_per_second), admission and batch queue depth, and the batcher's statistics (trellis_batched_forward_passes_total, trellis_batched_rows_total, trellis_batch_rows_per_pass, trellis_batch_rows_max, trellis_batched_steps_total).",
         "responses": {
           "200": {
             "description": "Prometheus text format 0.0.4.",
@@ -92,7 +92,7 @@ enum OpenAPIDocument {
             }
           },
           "400": {
-            "description": "Malformed JSON, wrong type, unknown field, invalid UTF-8, or a value over a bound (the message names it).",
+            "description": "Malformed JSON, wrong type, unknown field, invalid UTF-8, a value over a bound (the message names it), or a constraint needing a store part that is not loaded (missing_index).",
             "content": {
               "application/json": {
                 "schema": {
@@ -475,7 +475,7 @@ enum OpenAPIDocument {
             "properties": {
               "type": {
                 "type": "string",
-                "description": "Machine-readable kind: invalid_request, unknown_field, limit_exceeded, impossible_constraint, not_supported, timeout, overloaded, not_found, method_not_allowed, unavailable, internal_error."
+                "description": "Machine-readable kind: invalid_request, unknown_field, limit_exceeded, impossible_constraint, not_supported, missing_index, timeout, overloaded, not_found, method_not_allowed, unavailable, internal_error."
               },
               "message": {
                 "type": "string",
@@ -761,18 +761,33 @@ enum OpenAPIDocument {
             "items": {
               "type": "string"
             },
-            "description": "The output is exactly one of these."
+            "description": "The output is exactly one of these (decoded through a per-request trie over the choices' tokens). Choices longer than max_tokens or containing a banned word are dropped; none left is a 422."
           },
           "kb_entity": {
             "type": "boolean",
-            "description": "The output is one entity name of the knowledge base."
+            "description": "The output is one entity name (or alias) of the knowledge base, decoded through the store's name trie. Needs a store with entities (else 400 missing_index). A name longer than max_tokens ends with finish_reason length and constraint_satisfied false."
           },
           "corpus_ngram": {
-            "type": "boolean",
-            "description": "The output is an n-gram that occurs in the passage corpus."
+            "oneOf": [
+              {
+                "type": "boolean"
+              },
+              {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {
+                  "max_tokens": {
+                    "type": "integer",
+                    "minimum": 1,
+                    "description": "Longest n-gram in tokens (also bounded by the request's max_tokens)."
+                  }
+                }
+              }
+            ],
+            "description": "The output is a token n-gram that occurs in the passage corpus (FM-index constraint). Needs a store with passages (else 400 missing_index)."
           }
         },
-        "description": "All present parts must hold. At most one of choices, kb_entity, corpus_ngram. Unsatisfiable specs are answered with 422."
+        "description": "All present parts must hold. At most one of choices, kb_entity, corpus_ngram; these combine with banned_words (choices only) and max_tokens, not yet with keywords or word counts (400 not_supported). Unsatisfiable specs are answered with 422."
       },
       "GenerateRequest": {
         "type": "object",

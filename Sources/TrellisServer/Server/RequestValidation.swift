@@ -150,9 +150,12 @@ struct RequestValidator: Sendable {
                 throw APIError.invalid("\(field)[\(i)]", "is empty")
             }
         }
-        let exclusive = [c.choices != nil, c.kbEntity == true, c.corpusNgram == true].filter { $0 }.count
+        let exclusive = [c.choices != nil, c.kbEntity == true, c.wantsCorpusNgram].filter { $0 }.count
         if exclusive > 1 {
             throw APIError.invalid("constraint", "`choices`, `kb_entity` and `corpus_ngram` each fix the whole output; give at most one")
+        }
+        if let n = c.corpusNgram?.maxTokens, n < 1 {
+            throw APIError.invalid("constraint.corpus_ngram.max_tokens", "\(n) is below 1")
         }
         let banned = Set((c.bannedWords ?? []).map { $0.lowercased() })
         if let bannedWords = c.bannedWords { try checkList(bannedWords, "constraint.banned_words") }

@@ -28,7 +28,14 @@ final class ServerMetrics: Sendable {
         var generatedTokens = 0
         var generationSeconds = 0.0
         var cancelledRequests = 0
+        /// Tokens generated per whole second of uptime, over the last `rateWindow` seconds
+        /// (a ring indexed by second), for the tokens/s gauge.
+        var tokensBySecond = [Int](repeating: 0, count: ServerMetrics.rateWindow)
+        var secondOfSlot = [Int](repeating: -1, count: ServerMetrics.rateWindow)
     }
+
+    /// Seconds the tokens/s gauge averages over.
+    static let rateWindow = 30
 
     private let state = NIOLockedValueBox(State())
     let startedAt = Date()
@@ -49,7 +56,29 @@ final class ServerMetrics: Sendable {
             s.promptTokens += promptTokens
             s.generatedTokens += generatedTokens
             s.generationSeconds += seconds
+            Self.addToRate(&s, tokens: generatedTokens, second: Int(Date().timeIntervalSince(startedAt)))
         }
+    }
+
+    /// Puts `tokens` in the ring slot of `second`, clearing a slot left from an older window.
+    private static func addToRate(_ s: inout State, tokens: Int, second: Int) {
+        let slot = second % rateWindow
+        if s.secondOfSlot[slot] != second {
+            s.secondOfSlot[slot] = second
+            s.tokensBySecond[slot] = 0
+        }
+        s.tokensBySecond[slot] += tokens
+    }
+
+    /// Generated tokens per second over the last `rateWindow` seconds up to now (all requests
+    /// together); the current, partial second counts, and a young server divides by its uptime.
+    private static func tokensPerSecond(_ s: State, uptime: Double) -> Double {
+        let now = Int(uptime)
+        var total = 0
+        for slot in 0..<rateWindow where s.secondOfSlot[slot] > now - rateWindow && s.secondOfSlot[slot] <= now {
+            total += s.tokensBySecond[slot]
+        }
+        return Double(total) / max(min(Double(rateWindow), uptime), 1)
     }
 
     func recordCancellation() {
@@ -105,6 +134,21 @@ final class ServerMetrics: Sendable {
         line("# HELP trellis_batched_forward_passes_total Batched forward passes of the model.")
         line("# TYPE trellis_batched_forward_passes_total counter")
         line("trellis_batched_forward_passes_total \(backend.batchedForwardPasses)")
+        line("# HELP trellis_batched_rows_total Sequence rows carried by the batched forward passes.")
+        line("# TYPE trellis_batched_rows_total counter")
+        line("trellis_batched_rows_total \(backend.batchedRows)")
+        line("# HELP trellis_batch_rows_per_pass Mean rows per batched forward pass since start (above 1: requests share passes).")
+        line("# TYPE trellis_batch_rows_per_pass gauge")
+        line("trellis_batch_rows_per_pass \(Self.format(backend.rowsPerPass))")
+        line("# HELP trellis_batch_rows_max Most rows carried by one batched forward pass.")
+        line("# TYPE trellis_batch_rows_max gauge")
+        line("trellis_batch_rows_max \(backend.largestBatchRows)")
+        line("# HELP trellis_batched_steps_total Model steps requested by decoders and answered by batched passes.")
+        line("# TYPE trellis_batched_steps_total counter")
+        line("trellis_batched_steps_total \(backend.completedSteps)")
+        line("# HELP trellis_generated_tokens_per_second Tokens generated per second, all requests together, over the last \(Self.rateWindow) s.")
+        line("# TYPE trellis_generated_tokens_per_second gauge")
+        line("trellis_generated_tokens_per_second \(Self.format(Self.tokensPerSecond(s, uptime: Date().timeIntervalSince(startedAt))))")
         line("# HELP trellis_uptime_seconds Seconds since the server started.")
         line("# TYPE trellis_uptime_seconds gauge")
         line("trellis_uptime_seconds \(Self.format(Date().timeIntervalSince(startedAt)))")
