@@ -27,6 +27,8 @@ struct EvalSearchCommand: ParsableCommand {
     @Option(help: "Comma-separated SEAL α values to report (first is the main one).") var alphas: String = "2"
     @Option(help: "Comma-separated SEAL β (coverage) values to report.") var betas: String = "0.5"
     @Option(help: "SEAL prompt template with {query}.") var prompt: String?
+    @Option(help: "Hybrid: run SEAL in the first stage (true/false; default: the hybrid's). Without it the first stage is BM25.")
+    var hybridSEAL: Bool?
     @Option(help: "Hybrid: first-stage passages rescored by query likelihood (0: none; default: the hybrid's).") var rerankDepth: Int?
     @Option(help: "Hybrid: passage tokens kept for rescoring (default: the hybrid's).") var passageTokens: Int?
     @Option(help: "Hybrid: rescoring prompt, PREFIX{passage}SUFFIX; the query follows after a space.") var rescorePrompt: String?
@@ -52,7 +54,7 @@ struct EvalSearchCommand: ParsableCommand {
         let qrels = try BEIRQrels.read(folder + "/qrels_\(split).tsv")
         var queries = try JSONLines.read(BEIRQuery.self, from: folder + "/queries_\(split).jsonl").filter { qrels[$0.id] != nil }
         if let limit { queries = Array(queries.prefix(limit)) }
-        let needSEAL = selected.contains(.seal) || selected.contains(.hybrid)
+        let needSEAL = selected.contains(.seal) || (selected.contains(.hybrid) && configuredHybrid().usesSEAL)
         var options = SEALOptions()
         if let prompt { options.prompt = prompt }
         let engine = try Engine(modelPath: try modelOptions.resolvedPath())
@@ -104,14 +106,14 @@ struct EvalSearchCommand: ParsableCommand {
                 bm25Seconds += Date().timeIntervalSince(t0)
                 if selected.contains(.bm25) { record("bm25", bm25, relevant, position: qi) }
             }
-            guard needSEAL else { bar.update(qi + 1, queries.count); continue }
+            guard needSEAL || selected.contains(.hybrid) else { bar.update(qi + 1, queries.count); continue }
             let t0 = Date()
-            var ngrams = try seal.ngrams(for: q.text)
-            let mainHits = try seal.rank(ngrams: ngrams, limit: 100).hits
+            var ngrams = needSEAL ? try seal.ngrams(for: q.text) : []
+            let mainHits = needSEAL ? try seal.rank(ngrams: ngrams, limit: 100).hits : []
             sealSeconds += Date().timeIntervalSince(t0)
             ngramCount += ngrams.count
             weightedCount += ngrams.filter { $0.weight > 0 }.count
-            for alpha in alphaList {
+            for alpha in alphaList where needSEAL {
                 for beta in betaList {
                     let isMain = alpha == alphaList[0] && beta == betaList[0]
                     var hits = mainHits
@@ -131,13 +133,15 @@ struct EvalSearchCommand: ParsableCommand {
                 }
             }
             guard selected.contains(.hybrid) else { bar.update(qi + 1, queries.count); continue }
-            record("fusion rrf k=60", RankFusion.fuse(seal: mainHits, bm25: bm25, method: .reciprocalRank(k: 60), limit: 100), relevant, position: qi)
-            for lambda in [0.1, 0.2, 0.3, 0.5] {
-                record(String(format: "fusion linear λ=%.1f", lambda),
-                       RankFusion.fuse(seal: mainHits, bm25: bm25, method: .linear(sealWeight: lambda), limit: 100), relevant, position: qi)
+            if needSEAL {
+                record("fusion rrf k=60", RankFusion.fuse(seal: mainHits, bm25: bm25, method: .reciprocalRank(k: 60), limit: 100), relevant, position: qi)
+                for lambda in [0.1, 0.2, 0.3, 0.5] {
+                    record(String(format: "fusion linear λ=%.1f", lambda),
+                           RankFusion.fuse(seal: mainHits, bm25: bm25, method: .linear(sealWeight: lambda), limit: 100), relevant, position: qi)
+                }
             }
             // Second stage: query likelihood of the first-stage head, computed once, fused many ways.
-            let first = RankFusion.fuse(seal: mainHits, bm25: bm25, method: hybridConfig.firstStage, limit: 100)
+            let first = needSEAL ? RankFusion.fuse(seal: mainHits, bm25: bm25, method: hybridConfig.firstStage, limit: 100) : bm25
             guard hybridConfig.rerankDepth > 0 else { bar.update(qi + 1, queries.count); continue }
             let t1 = Date()
             let rescored = try hybrid.rescore(query: q.text, ids: first.prefix(hybridConfig.rerankDepth).map(\.passageID))
@@ -147,7 +151,7 @@ struct EvalSearchCommand: ParsableCommand {
                                       rescored: rescored, rescoreWeight: l, limit: 100)
             }
             record("hybrid (default)", reranked(hybridConfig.bm25Weight, hybridConfig.sealWeight, hybridConfig.likelihoodWeight), relevant, position: qi)
-            for w in grid { record(String(format: "rerank b=%.1f s=%.1f q=%.1f", w.bm25, w.seal, w.ql), reranked(w.bm25, w.seal, w.ql), relevant, position: qi) }
+            for w in grid where needSEAL || w.seal == 0 { record(String(format: "rerank b=%.1f s=%.1f q=%.1f", w.bm25, w.seal, w.ql), reranked(w.bm25, w.seal, w.ql), relevant, position: qi) }
             if let dumpHandle {
                 func entries(_ hits: [SearchHit]) -> [DumpLine.Entry] { hits.map { .init(key: keyOf[$0.passageID] ?? "", score: $0.score) } }
                 let line = DumpLine(id: q.id, bm25: entries(bm25), seal: entries(mainHits), likelihood: entries(rescored))
@@ -173,7 +177,7 @@ struct EvalSearchCommand: ParsableCommand {
             print("rescoring weights (b = BM25, s = SEAL, q = query likelihood), best \(min(verboseGrid ? byFit.count : 8, byFit.count)) of \(byFit.count) by fit nDCG@10:")
             for name in byFit.prefix(verboseGrid ? byFit.count : 8) { line(name) }
             for name in ["rerank b=0.0 s=0.0 q=1.0", "rerank b=1.0 s=0.0 q=0.0"] where !byFit.prefix(8).contains(name) { line(name) }
-            print("chosen on fit: \(byFit[0]) (first stage \(hybridConfig.firstStage), head \(hybridConfig.rerankDepth), \(hybridConfig.likelihood.passageTokenBudget) passage tokens)")
+            print("chosen on fit: \(byFit[0]) (first stage \(needSEAL ? "\(hybridConfig.firstStage)" : "BM25"), head \(hybridConfig.rerankDepth), \(hybridConfig.likelihood.passageTokenBudget) passage tokens)")
         }
         let n = Double(max(queries.count, 1))
         if selected.contains(.bm25) { print(String(format: "bm25: %.1f queries/s", n / max(bm25Seconds, 1e-9))) }
@@ -182,14 +186,15 @@ struct EvalSearchCommand: ParsableCommand {
                          n / max(sealSeconds, 1e-9), options.beamSize, options.maxNgramLength, Double(ngramCount) / n, Double(weightedCount) / n))
         }
         if rescoreSeconds > 0 {
-            print(String(format: "query-likelihood rescoring: %.2f queries/s (%d passages × ≤ %d tokens); hybrid: %.2f queries/s in all",
-                         n / rescoreSeconds, hybridConfig.rerankDepth, hybridConfig.likelihood.passageTokenBudget,
-                         n / (sealSeconds + bm25Seconds + rescoreSeconds)))
+            print(String(format: "query-likelihood rescoring: %.2f queries/s (%d passages × ≤ %d tokens); ", n / rescoreSeconds,
+                         hybridConfig.rerankDepth, hybridConfig.likelihood.passageTokenBudget)
+                  + "hybrid" + (needSEAL ? "" : " without SEAL") + String(format: ": %.2f queries/s in all", n / (sealSeconds + bm25Seconds + rescoreSeconds)))
         }
     }
 
     func configuredHybrid() -> HybridConfiguration {
         var c = HybridConfiguration()
+        if let hybridSEAL { c.usesSEAL = hybridSEAL }
         if let rerankDepth { c.rerankDepth = rerankDepth }
         if let passageTokens { c.likelihood.passageTokenBudget = passageTokens }
         if let rescorePrompt {

@@ -2,11 +2,14 @@ import TrellisCore
 import TrellisStore
 
 /// The hybrid's configuration: a first-stage fusion of SEAL and BM25 over each one's top
-/// `depth`, then (when `rerankDepth > 0`) query-likelihood rescoring of the first-stage top
+/// `depth` (BM25 alone without `usesSEAL`), then (when `rerankDepth > 0`) query-likelihood rescoring of the first-stage top
 /// `rerankDepth`, reordered by bm25Weight·ŝ_bm25 + sealWeight·ŝ_seal + likelihoodWeight·ŝ_ql
 /// (`RankFusion.rerankHead`). Defaults chosen on the even-position SciFact train queries
 /// (BENCHMARKS.md, "Passage search").
 public struct HybridConfiguration: Sendable, Equatable {
+    /// Whether SEAL runs at all; without it the first stage is BM25 alone and SEAL's weight is
+    /// ignored (SEAL costs beam 15 × 10 model steps per query).
+    public var usesSEAL: Bool = true
     public var firstStage: FusionMethod = .linear(sealWeight: 0.2)
     public var depth: Int = 100
     public var rerankDepth: Int = 16
@@ -34,14 +37,14 @@ public final class HybridSearcher {
 
     public func search(_ query: String, limit: Int = 10) throws -> (hits: [SearchHit], ngrams: [SEALNgram]) {
         let c = configuration
-        let s = try seal.search(query, limit: c.depth)
+        let s = c.usesSEAL ? try seal.search(query, limit: c.depth) : SEALResult(ngrams: [], hits: [])
         let b = try seal.store.bm25Search(query: query, limit: c.depth).map(SearchHit.init)
-        let first = RankFusion.fuse(seal: s.hits, bm25: b, method: c.firstStage, limit: max(limit, c.depth))
+        let first = c.usesSEAL ? RankFusion.fuse(seal: s.hits, bm25: b, method: c.firstStage, limit: max(limit, c.depth)) : b
         guard c.rerankDepth > 0 else { return (Array(first.prefix(limit)), s.ngrams) }
         let ids = first.prefix(c.rerankDepth).map(\.passageID)
         let rescored = try rescore(query: query, ids: ids)
         let hits = RankFusion.rerankHead(firstStage: first, depth: c.rerankDepth,
-                                         lists: [(b, c.bm25Weight), (s.hits, c.sealWeight)],
+                                         lists: [(b, c.bm25Weight), (s.hits, c.usesSEAL ? c.sealWeight : 0)],
                                          rescored: rescored, rescoreWeight: c.likelihoodWeight, limit: limit)
         return (hits, s.ngrams)
     }
