@@ -141,17 +141,17 @@ struct EvalSearchCommand: ParsableCommand {
                 }
             }
             // Second stage: query likelihood of the first-stage head, computed once, fused many ways.
-            let first = needSEAL ? RankFusion.fuse(seal: mainHits, bm25: bm25, method: hybridConfig.firstStage, limit: 100) : bm25
+            let first = hybridConfig.usesSEAL ? RankFusion.fuse(seal: mainHits, bm25: bm25, method: hybridConfig.firstStage, limit: 100) : bm25
             guard hybridConfig.rerankDepth > 0 else { bar.update(qi + 1, queries.count); continue }
             let t1 = Date()
             let rescored = try hybrid.rescore(query: q.text, ids: first.prefix(hybridConfig.rerankDepth).map(\.passageID))
             rescoreSeconds += Date().timeIntervalSince(t1)
             func reranked(_ b: Double, _ s: Double, _ l: Double) -> [SearchHit] {
-                RankFusion.rerankHead(firstStage: first, depth: hybridConfig.rerankDepth, lists: [(bm25, b), (mainHits, s)],
+                RankFusion.rerankHead(firstStage: first, depth: hybridConfig.rerankDepth, lists: [(bm25, b), (hybridConfig.usesSEAL ? mainHits : [], s)],
                                       rescored: rescored, rescoreWeight: l, limit: 100)
             }
             record("hybrid (default)", reranked(hybridConfig.bm25Weight, hybridConfig.sealWeight, hybridConfig.likelihoodWeight), relevant, position: qi)
-            for w in grid where needSEAL || w.seal == 0 { record(String(format: "rerank b=%.1f s=%.1f q=%.1f", w.bm25, w.seal, w.ql), reranked(w.bm25, w.seal, w.ql), relevant, position: qi) }
+            for w in grid where hybridConfig.usesSEAL || w.seal == 0 { record(String(format: "rerank b=%.1f s=%.1f q=%.1f", w.bm25, w.seal, w.ql), reranked(w.bm25, w.seal, w.ql), relevant, position: qi) }
             if let dumpHandle {
                 func entries(_ hits: [SearchHit]) -> [DumpLine.Entry] { hits.map { .init(key: keyOf[$0.passageID] ?? "", score: $0.score) } }
                 let line = DumpLine(id: q.id, bm25: entries(bm25), seal: entries(mainHits), likelihood: entries(rescored))
@@ -177,7 +177,7 @@ struct EvalSearchCommand: ParsableCommand {
             print("rescoring weights (b = BM25, s = SEAL, q = query likelihood), best \(min(verboseGrid ? byFit.count : 8, byFit.count)) of \(byFit.count) by fit nDCG@10:")
             for name in byFit.prefix(verboseGrid ? byFit.count : 8) { line(name) }
             for name in ["rerank b=0.0 s=0.0 q=1.0", "rerank b=1.0 s=0.0 q=0.0"] where !byFit.prefix(8).contains(name) { line(name) }
-            print("chosen on fit: \(byFit[0]) (first stage \(needSEAL ? "\(hybridConfig.firstStage)" : "BM25"), head \(hybridConfig.rerankDepth), \(hybridConfig.likelihood.passageTokenBudget) passage tokens)")
+            print("chosen on fit: \(byFit[0]) (first stage \(hybridConfig.usesSEAL ? "\(hybridConfig.firstStage)" : "BM25"), head \(hybridConfig.rerankDepth), \(hybridConfig.likelihood.passageTokenBudget) passage tokens)")
         }
         let n = Double(max(queries.count, 1))
         if selected.contains(.bm25) { print(String(format: "bm25: %.1f queries/s", n / max(bm25Seconds, 1e-9))) }
@@ -188,7 +188,8 @@ struct EvalSearchCommand: ParsableCommand {
         if rescoreSeconds > 0 {
             print(String(format: "query-likelihood rescoring: %.2f queries/s (%d passages × ≤ %d tokens); ", n / rescoreSeconds,
                          hybridConfig.rerankDepth, hybridConfig.likelihood.passageTokenBudget)
-                  + "hybrid" + (needSEAL ? "" : " without SEAL") + String(format: ": %.2f queries/s in all", n / (sealSeconds + bm25Seconds + rescoreSeconds)))
+                  + "hybrid" + (hybridConfig.usesSEAL ? "" : " without SEAL") + String(format: ": %.2f queries/s in all",
+                                                                                   n / ((hybridConfig.usesSEAL ? sealSeconds : 0) + bm25Seconds + rescoreSeconds)))
         }
     }
 

@@ -39,7 +39,7 @@ final class QueryLikelihoodTests: XCTestCase {
         let scores = try reranker.scores(query: "vaccine reduced mortality", passages: passages.map { tokenizer.encode(" " + $0) })
         XCTAssertEqual(scores.count, 3)
         XCTAssertEqual(scores.indices.max { scores[$0] < scores[$1] }, 1)
-        XCTAssertGreaterThan(scores[1] - max(scores[0], scores[2]), 10)
+        XCTAssertGreaterThan(scores[1] - max(scores[0], scores[2]), 3, "a clear margin, not a tie")
     }
 
     /// Scores equal a brute-force Σ log p of the query after the documented prompt, on both the

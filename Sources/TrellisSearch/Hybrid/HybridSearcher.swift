@@ -9,10 +9,10 @@ import TrellisStore
 public struct HybridConfiguration: Sendable, Equatable {
     /// Whether SEAL runs at all; without it the first stage is BM25 alone and SEAL's weight is
     /// ignored (SEAL costs beam 15 × 10 model steps per query).
-    public var usesSEAL: Bool = true
+    public var usesSEAL: Bool = false
     public var firstStage: FusionMethod = .linear(sealWeight: 0.2)
     public var depth: Int = 100
-    public var rerankDepth: Int = 16
+    public var rerankDepth: Int = 12
     public var bm25Weight: Double = 0.5
     public var sealWeight: Double = 0
     public var likelihoodWeight: Double = 0.5

@@ -5,7 +5,7 @@ import TrellisCore
 /// train run (see BENCHMARKS.md, "Passage search").
 public struct QueryLikelihoodOptions: Sendable, Equatable {
     /// Passage tokens kept (from the start: title, then text) before the query is scored.
-    public var passageTokenBudget: Int = 128
+    public var passageTokenBudget: Int = 96
     /// Passages extended together in one batched model call.
     public var batchSize: Int = 16
     /// Text before the passage tokens.
