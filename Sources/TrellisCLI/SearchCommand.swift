@@ -18,6 +18,7 @@ struct SearchCommand: ParsableCommand {
         """)
     @Argument(help: "The query (omit with --queries).") var query: String?
     @Option(help: "seal, bm25 or hybrid.") var mode: SearchMode = .hybrid
+    @Flag(help: "Hybrid: also run SEAL in the first stage (off by default; see README).") var hybridSEAL = false
     @Option(help: "Passages to return.") var topK: Int = 10
     @Flag(help: "Print JSON instead of text.") var json = false
     @Option(help: "JSONL file of queries ({_id, text}); writes JSONL results.") var queries: String?
@@ -39,7 +40,9 @@ struct SearchCommand: ParsableCommand {
         let engine = try Engine(modelPath: try modelOptions.resolvedPath())
         let bar = ProgressReporter("preparing the FM-index", quiet: queries == nil)
         let seal = try engine.makeSEALSearcher(store: store, workspace: workspace) { bar.update($0, $1) }
-        let hybrid = HybridSearcher(seal: seal)
+        var configuration = HybridConfiguration()
+        if hybridSEAL { configuration.usesSEAL = true }
+        let hybrid = HybridSearcher(seal: seal, configuration: configuration)
         let renderer = HitRenderer(tokenizer: engine.tokenizer, ansi: !json && queries == nil && isatty(STDOUT_FILENO) == 1)
 
         func search(_ text: String) throws -> ([SearchHit], [SEALNgram]) {

@@ -142,6 +142,31 @@ final class TinyConsistencyTests: XCTestCase {
         _ = try mixedChecks.batchedEqualsSeparate(lengths: [1, 2, 9, 1, 20])
     }
 
+    /// Every row of `extendReturningAllLogits` equals the last-row logits of the same prefix,
+    /// for two requests of different lengths in one batch (one short, one tiled).
+    func testAllPositionLogitsEqualPrefixLogits() throws {
+        let model = try tinyModel()
+        let a: [TokenID] = (0..<3).map { TokenID(($0 * 7 + 1) % model.vocabularySize) }
+        let b: [TokenID] = (0..<20).map { TokenID(($0 * 5 + 2) % model.vocabularySize) }
+        let sa = try model.makeSequence(), sb = try model.makeSequence()
+        defer { model.release(sa); model.release(sb) }
+        let all = LogitMatrix(rows: 0, width: model.vocabularySize)
+        try model.extendReturningAllLogits([SequenceExtension(sequence: sa, tokens: a), SequenceExtension(sequence: sb, tokens: b)], logits: all)
+        XCTAssertEqual(all.rows, a.count + b.count)
+        XCTAssertEqual(model.length(of: sb), b.count)
+        let one = LogitMatrix(rows: 1, width: model.vocabularySize)
+        for (offset, tokens) in [(0, a), (a.count, b)] {
+            for j in [0, tokens.count / 2, tokens.count - 1] {
+                let s = try model.makeSequence()
+                defer { model.release(s) }
+                try model.extend([SequenceExtension(sequence: s, tokens: Array(tokens[...j]))], logits: one)
+                let expected = one.rowArray(0), got = all.rowArray(offset + j)
+                let diff = zip(expected, got).map { abs($0 - $1) }.max() ?? 0
+                XCTAssertLessThan(diff, 1e-3, "row \(j) of a \(tokens.count)-token request")
+            }
+        }
+    }
+
     func testForkedEqualsRecomputed() throws {
         for pageSize in [1, 4, 16] {
             var checks = ConsistencyChecks(model: try tinyModel(pageSize: pageSize), seed: 12)

@@ -24,3 +24,45 @@ final class RankFusionTests: XCTestCase {
         XCTAssertTrue(RankFusion.fuse(seal: [], bm25: [], method: .linear(sealWeight: 0.5), limit: 10).isEmpty)
     }
 }
+
+final class WeightedFusionTests: XCTestCase {
+    func testLinearFusionOfThreeListsWeighsNormalizedScores() {
+        let a = [SearchHit(passageID: 1, score: 4), SearchHit(passageID: 2, score: 2), SearchHit(passageID: 3, score: 0)]
+        let b = [SearchHit(passageID: 3, score: -1), SearchHit(passageID: 1, score: -3)]
+        let c = [SearchHit(passageID: 2, score: 7)]
+        // 1: 0.5·1 + 0.3·0 = 0.5; 2: 0.5·0.5 + 0.2·1 = 0.45; 3: 0 + 0.3·1 = 0.3.
+        let fused = RankFusion.linear([(a, 0.5), (b, 0.3), (c, 0.2)], limit: 10)
+        XCTAssertEqual(fused.map(\.passageID), [1, 2, 3])
+        XCTAssertEqual(fused.map(\.score), [0.5, 0.45, 0.3], accuracy: 1e-12)
+        // Two lists reproduce the two-list linear fusion.
+        let two = RankFusion.fuse(seal: a, bm25: b, method: .linear(sealWeight: 0.4), limit: 10)
+        let general = RankFusion.linear([(a, 0.4), (b, 0.6)], limit: 10)
+        XCTAssertEqual(two.map(\.passageID), general.map(\.passageID))
+        XCTAssertEqual(two.map(\.score), general.map(\.score), accuracy: 1e-12)
+    }
+
+    func testRerankHeadReordersOnlyTheHeadAndKeepsScoresSorted() {
+        let first = (1...6).map { SearchHit(passageID: Int64($0), score: Double(10 - $0)) }
+        let bm25 = first
+        let rescored = [SearchHit(passageID: 1, score: -30), SearchHit(passageID: 2, score: -20), SearchHit(passageID: 3, score: -10)]
+        // Likelihood only: the head 1, 2, 3 becomes 3, 2, 1; 4, 5, 6 follow unchanged.
+        let onlyLikelihood = RankFusion.rerankHead(firstStage: first, depth: 3, lists: [(bm25, 0)], rescored: rescored,
+                                                   rescoreWeight: 1, limit: 10)
+        XCTAssertEqual(onlyLikelihood.map(\.passageID), [3, 2, 1, 4, 5, 6])
+        XCTAssertEqual(onlyLikelihood.map(\.score), onlyLikelihood.map(\.score).sorted(by: >))
+        // BM25 only (normalized over the head): the first-stage order stays.
+        let onlyBM25 = RankFusion.rerankHead(firstStage: first, depth: 3, lists: [(bm25, 1)], rescored: rescored,
+                                             rescoreWeight: 0, limit: 4)
+        XCTAssertEqual(onlyBM25.map(\.passageID), [1, 2, 3, 4])
+        // Equal weights: 1 → 0.5·1 + 0 = 0.5, 2 → 0.25 + 0.25 = 0.5, 3 → 0 + 0.5; ties by id.
+        let mixed = RankFusion.rerankHead(firstStage: first, depth: 3, lists: [(bm25, 0.5)], rescored: rescored,
+                                          rescoreWeight: 0.5, limit: 10)
+        XCTAssertEqual(mixed.prefix(3).map(\.passageID), [1, 2, 3])
+        XCTAssertEqual(RankFusion.rerankHead(firstStage: first, depth: 0, lists: [], rescored: [], rescoreWeight: 1, limit: 2).map(\.passageID), [1, 2])
+    }
+}
+
+private func XCTAssertEqual(_ a: [Double], _ b: [Double], accuracy: Double, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(a.count, b.count, file: file, line: line)
+    for (x, y) in zip(a, b) { XCTAssertEqual(x, y, accuracy: accuracy, file: file, line: line) }
+}

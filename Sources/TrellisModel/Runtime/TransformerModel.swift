@@ -21,13 +21,13 @@ public struct RuntimeOptions: Sendable {
 /// GGUF file: RMSNorm, rotary position embedding as GGUF stores it, grouped-query attention,
 /// SwiGLU feed-forward, tied or separate output head (Touvron et al., "LLaMA", 2023).
 ///
-/// It conforms to `NextTokenModel`: every sequence owns a paged float32 KV cache (see
+/// It conforms to `AllPositionLogitsModel` (hence `NextTokenModel`): every sequence owns a paged float32 KV cache (see
 /// `PagedKVCache`; `fork` shares pages, O(pages)), and `extend` runs all requests' new tokens
 /// through one batched pass, N rows in total, so the weight products are matrix products.
 /// A pass costs O(N · parameters) for the projections plus O(Σ new·length · layers · width) for
 /// attention. Loading maps the file and reads the tensor table: no weights are converted until
 /// a product needs them. Not thread-safe: drive one instance from one task at a time.
-public final class TransformerModel: NextTokenModel {
+public final class TransformerModel: AllPositionLogitsModel {
     public let config: ModelConfig
     public let file: GGUFFile
     public let options: RuntimeOptions

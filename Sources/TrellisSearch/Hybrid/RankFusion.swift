@@ -38,29 +38,50 @@ public enum RankFusion {
     }
 }
 
+extension RankFusion {
+    /// Weighted sum of min-max normalized scores over any number of lists:
+    /// score(d) = Σ_i w_i·ŝ_i(d), ŝ_i = (s − min_i) / (max_i − min_i) (1 when a list's scores are
+    /// all equal), 0 when d is absent from list i. The first list that carries SEAL matches for d
+    /// supplies them. Ties go to the smaller passage id. O(Σ |list| · log).
+    public static func linear(_ lists: [(hits: [SearchHit], weight: Double)], limit: Int) -> [SearchHit] {
+        var scores: [PassageID: Double] = [:]
+        var matches: [PassageID: [SEALMatch]] = [:]
+        for (hits, weight) in lists {
+            guard let hi = hits.map(\.score).max(), let lo = hits.map(\.score).min() else { continue }
+            let span = hi - lo
+            for h in hits {
+                scores[h.passageID, default: 0] += weight * (span > 0 ? (h.score - lo) / span : 1)
+                if matches[h.passageID] == nil, !h.matches.isEmpty { matches[h.passageID] = h.matches }
+            }
+        }
+        let ranked = scores.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        return ranked.prefix(max(limit, 0)).map { SearchHit(passageID: $0.key, score: $0.value, matches: matches[$0.key] ?? []) }
+    }
+
+    /// Second stage: the first `depth` passages of `firstStage` are reordered by
+    /// `linear(lists + [(rescored, rescoreWeight)])` restricted to them, and the rest of
+    /// `firstStage` follows in its own order. Scores of the reordered head are the fused ones
+    /// shifted above every tail score, so the result stays sorted by score.
+    public static func rerankHead(firstStage: [SearchHit], depth: Int, lists: [(hits: [SearchHit], weight: Double)],
+                                  rescored: [SearchHit], rescoreWeight: Double, limit: Int) -> [SearchHit] {
+        let headIDs = Set(firstStage.prefix(max(depth, 0)).map(\.passageID))
+        guard !headIDs.isEmpty else { return Array(firstStage.prefix(max(limit, 0))) }
+        let matchesOf = Dictionary(firstStage.map { ($0.passageID, $0.matches) }, uniquingKeysWith: { a, _ in a })
+        let restricted = lists.map { (hits: $0.hits.filter { headIDs.contains($0.passageID) }, weight: $0.weight) }
+            + [(hits: rescored.filter { headIDs.contains($0.passageID) }, weight: rescoreWeight)]
+        var head = linear(restricted, limit: headIDs.count)
+        // Passages of the head absent from every list (impossible from a fusion, kept for safety).
+        let seen = Set(head.map(\.passageID))
+        head += firstStage.prefix(depth).filter { !seen.contains($0.passageID) }.map { SearchHit(passageID: $0.passageID, score: 0) }
+        let tail = firstStage.dropFirst(depth)
+        let lift = (tail.map(\.score).max() ?? 0) + 1 - (head.map(\.score).min() ?? 0)
+        var out = head.map { SearchHit(passageID: $0.passageID, score: $0.score + lift, matches: matchesOf[$0.passageID] ?? []) }
+        out += tail
+        return Array(out.prefix(max(limit, 0)))
+    }
+}
+
 /// BM25 hits (FTS5) as search hits.
 extension SearchHit {
     public init(_ hit: BM25Hit) { self.init(passageID: hit.passageID, score: hit.score) }
-}
-
-/// SEAL and BM25 together, fused by `method` over each one's top `depth` (default: linear with
-/// λ chosen on the SciFact train queries — see README). Cost: one SEAL search plus one FTS5 query.
-public final class HybridSearcher {
-    public let seal: SEALSearcher
-    public var method: FusionMethod
-    public var depth: Int
-
-    public static let defaultMethod = FusionMethod.linear(sealWeight: 0.2)
-
-    public init(seal: SEALSearcher, method: FusionMethod = HybridSearcher.defaultMethod, depth: Int = 100) {
-        self.seal = seal
-        self.method = method
-        self.depth = depth
-    }
-
-    public func search(_ query: String, limit: Int = 10) throws -> (hits: [SearchHit], ngrams: [SEALNgram]) {
-        let s = try seal.search(query, limit: depth)
-        let b = try seal.store.bm25Search(query: query, limit: depth).map(SearchHit.init)
-        return (RankFusion.fuse(seal: s.hits, bm25: b, method: method, limit: limit), s.ngrams)
-    }
 }
