@@ -19,6 +19,13 @@ public struct LinkingOptions: Sendable {
     /// The document prefix is cut to this many tokens (it is shared by all its mentions).
     public var maxDocumentTokens: Int = 384
     public var prompt = LinkingPrompt()
+    /// With candidate lists, score every candidate name exactly by teacher forcing
+    /// (`CandidateNameScorer`) instead of a beam search over the candidates' trie.
+    public var exactCandidateScoring: Bool = true
+    /// With candidate lists (and exact scoring), rank candidates with this log-linear model over
+    /// model score, prior, mention-table p(e|m) and string features; nil adds the weighted log
+    /// prior to the model score instead.
+    public var ranker: CandidateRanker? = CandidateRanker.standard
 
     public init() {}
 }
@@ -88,17 +95,11 @@ public final class EntityLinker {
             throw LinkingError.spanOutOfRange(start: s.start, end: s.end, length: length)
         }
         guard !spans.isEmpty else { throw LinkingError.noMentionMarked }
-        var docTokens = tokenizer.encode(options.prompt.documentPrefix(text))
-        if docTokens.count > options.maxDocumentTokens {
-            docTokens = Array(docTokens.prefix(options.maxDocumentTokens)) + tokenizer.encode(" ...\n")
-        }
-        let document = try model.makeSequence()
+        let document = try prepareDocument(text)
         defer { model.release(document) }
-        let scratch = LogitMatrix(rows: 1, width: model.vocabularySize)
-        try model.extend([SequenceExtension(sequence: document, tokens: docTokens)], logits: scratch)
 
         let chars = Array(text)
-        var results: [[LinkedEntity]] = []
+        var resolved: [[CandidateEntity]?] = []
         for (i, span) in spans.enumerated() {
             var cands = candidates?[i] ?? nil
             if cands == nil {
@@ -106,9 +107,26 @@ public final class EntityLinker {
                 let fromTable = try store.candidates(forSurface: surface)
                 if !fromTable.isEmpty { cands = fromTable.map { CandidateEntity(entityID: $0.entityID, prior: $0.prior) } }
             }
-            if cands == nil && candidatesOnly { results.append([]); continue }
+            resolved.append(cands)
+        }
+        var results = [[LinkedEntity]](repeating: [], count: spans.count)
+        var exact: [Int] = []
+        for (i, span) in spans.enumerated() {
+            if let cands = resolved[i], options.exactCandidateScoring {
+                if !cands.isEmpty { exact.append(i) }
+                continue
+            }
+            if resolved[i] == nil && candidatesOnly { continue }
             let question = tokenizer.encode(options.prompt.question(text: text, span: span))
-            results.append(try rank(question: question, document: document, candidates: cands, topK: topK))
+            results[i] = try rank(question: question, document: document, candidates: resolved[i], topK: topK)
+        }
+        if !exact.isEmpty {
+            let evidence = try scoreCandidates(text: text, spans: exact.map { spans[$0] },
+                                               candidates: exact.map { resolved[$0]! }, document: document)
+            for (k, i) in exact.enumerated() {
+                results[i] = try rankScored(evidence[k], candidates: resolved[i]!,
+                                            surface: String(chars[spans[i].start..<spans[i].end]), topK: topK)
+            }
         }
         return results
     }
