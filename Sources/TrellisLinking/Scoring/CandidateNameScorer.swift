@@ -48,7 +48,7 @@ public struct CandidateNameScorer {
         var next: [(token: TokenID, logProb: Float)] = []
     }
 
-    /// Returns, for each request, log P of each of its names (same order). Empty names score 0.
+    /// Returns, for each request, log P of each of its names (same order).
     /// The document sequence is only forked, never changed.
     public func score(document: SequenceID, requests: [NameScoringRequest]) throws -> [[Float]] {
         var nodes: [Node] = []
@@ -59,7 +59,8 @@ public struct CandidateNameScorer {
         for (r, request) in requests.enumerated() {
             let root = nodes.count
             nodes.append(Node(request: r, parent: -1, token: 0, sequence: nil))
-            levels[0].append(root)
+            // A request without names needs no model call at all.
+            if !request.names.isEmpty { levels[0].append(root) }
             var namePaths: [[Int]] = []
             for name in request.names {
                 var path: [Int] = []
