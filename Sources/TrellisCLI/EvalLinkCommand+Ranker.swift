@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import TrellisEngine
 import TrellisEval
@@ -24,17 +25,6 @@ extension EvalLinkCommand {
         print("imported AIDA train p(e|m) into the mention table: \(summary.records) surfaces (\(path))")
     }
 
-    func writeScores(_ mentions: [ScoredMention], to path: String) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        var out = Data()
-        for m in mentions {
-            out += try encoder.encode(m)
-            out += Data("\n".utf8)
-        }
-        try out.write(to: URL(fileURLWithPath: path), options: .atomic)
-    }
-
     /// Fits the ranker on the scored mentions: L2 strength by 5-fold cross-validation over
     /// documents, then a final fit on all of them.
     func fit(_ mentions: [ScoredMention], writeTo path: String) throws {
@@ -53,5 +43,31 @@ extension EvalLinkCommand {
         try ranker.write(to: path)
         print("  wrote ranker weights (l2 \(best.l2)) to \(path)")
         for (name, w) in zip(ranker.featureNames, ranker.weights) { print("    " + name.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: "%+.3f", w)) }
+    }
+}
+
+/// Scored mentions appended to a JSONL file document by document, so an interrupted run keeps
+/// what it scored (evaluate that part with --load-scores and --limit-docs).
+final class ScoreFile {
+    private let handle: FileHandle
+    private let encoder = JSONEncoder()
+
+    init(path: String) throws {
+        guard FileManager.default.createFile(atPath: path, contents: nil), let h = FileHandle(forWritingAtPath: path) else {
+            throw ValidationError("cannot write scores to \(path)")
+        }
+        handle = h
+        encoder.outputFormatting = .sortedKeys
+    }
+
+    deinit { try? handle.close() }
+
+    func append(_ mentions: [EvalLinkCommand.ScoredMention]) throws {
+        var out = Data()
+        for m in mentions {
+            out += try encoder.encode(m)
+            out += Data("\n".utf8)
+        }
+        try handle.write(contentsOf: out)
     }
 }

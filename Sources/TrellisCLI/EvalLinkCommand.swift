@@ -42,6 +42,7 @@ struct EvalLinkCommand: ParsableCommand {
     @Option(help: "Candidate ranker weights (JSON from --fit-ranker); default: the shipped weights.") var ranker: String?
     @Option(help: "Write every mention's candidate evidence (model scores etc.) to this JSONL file.") var saveScores: String?
     @Option(help: "Read candidate evidence saved by --save-scores instead of running the model.") var loadScores: String?
+    @Flag(help: "Rank without the model (its features are then constant): p(e|m), in-links and string features only.") var noModel = false
     @Option(help: "Score only this many best candidates by AIDA-train p(e|m) and as many by in-links (0: all).") var shortlist: Int = 6
 
     /// One scored mention as saved by --save-scores.
@@ -81,7 +82,8 @@ struct EvalLinkCommand: ParsableCommand {
         if let loadScores {
             loaded = Dictionary(grouping: try JSONLines.read(ScoredMention.self, from: loadScores), by: \.doc)
         }
-        let needModel = loaded == nil || kb || extra
+        let needModel = (loaded == nil && !noModel) || kb || extra
+        let saveFile = try saveScores.map { try ScoreFile(path: $0) }
         let engine = needModel ? try Engine(modelPath: try modelOptions.resolvedPath()) : nil
         let linker = try engine?.makeLinker(store: kbStore, workspace: workspace, options: options)
         let bar = ProgressReporter("AIDA \(split)")
@@ -118,12 +120,23 @@ struct EvalLinkCommand: ParsableCommand {
                     throw ValidationError("\(loadScores!) has \(saved.count) mentions for document \(doc.docNum), expected \(mentions.count)")
                 }
                 scoredMentions += saved
-            } else if let linker {
-                let evidence = try linker.scoreCandidates(text: doc.text, spans: spans, candidates: candidateLists)
-                for (i, m) in mentions.enumerated() {
-                    scoredMentions.append(ScoredMention(doc: doc.docNum, surface: m.surface, gold: m.goldTitle!,
-                                                        keys: keyLists[i], evidence: evidence[i]))
+            } else {
+                let evidence: [[CandidateEvidence]]
+                if noModel {
+                    evidence = zip(mentions, zip(candidateLists, keyLists)).map { m, lists in
+                        let table = trainCounts.probabilities(surface: m.surface)
+                        return zip(lists.0, lists.1).map { c, key in
+                            CandidateEvidence(title: key, prior: c.prior, modelLogProb: 0, nameTokens: 1, tablePrior: table.map { $0[key] ?? 0 })
+                        }
+                    }
+                } else {
+                    evidence = try linker!.scoreCandidates(text: doc.text, spans: spans, candidates: candidateLists)
                 }
+                let docMentions = mentions.enumerated().map { i, m in
+                    ScoredMention(doc: doc.docNum, surface: m.surface, gold: m.goldTitle!, keys: keyLists[i], evidence: evidence[i])
+                }
+                try saveFile?.append(docMentions)
+                scoredMentions += docMentions
             }
             if kb, let linker {
                 let free = try linker.link(text: doc.text, spans: spans, candidates: spans.map { _ in nil }, topK: 1)
@@ -134,7 +147,6 @@ struct EvalLinkCommand: ParsableCommand {
         }
         let seconds = Date().timeIntervalSince(start)
         bar.finish("\(scored) in-KB mentions")
-        if let saveScores { try writeScores(scoredMentions, to: saveScores) }
         // On train, p(e|m) leaves each document's own annotations out; elsewhere it is the store's table.
         if split == "train" {
             for i in scoredMentions.indices {

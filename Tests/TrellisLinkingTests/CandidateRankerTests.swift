@@ -27,8 +27,11 @@ final class CandidateRankerTests: XCTestCase {
         // Stronger regularization shrinks the weights.
         let shrunk = CandidateRanker.fit(train, featureNames: ["signal", "noise"], l2: 100)
         XCTAssertLessThan(shrunk.weights[0], ranker.weights[0])
-        let cv = CandidateRanker.crossValidate(train, l2Values: [0.1], folds: 3)
+        let cv = CandidateRanker.crossValidate(train, featureNames: ["signal", "noise"], l2Values: [0.1], folds: 3)
         XCTAssertGreaterThan(cv[0].accuracy, 0.95)
+        // Rows of the wrong width are ignored, not a crash.
+        let ignored = CandidateRanker.fit(train, l2: 1)
+        XCTAssertEqual(ignored.weights, Array(repeating: 0, count: CandidateFeatures.count))
     }
 
     /// The Newton fit reaches the optimum: the regularized gradient vanishes.

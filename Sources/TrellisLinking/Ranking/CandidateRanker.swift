@@ -81,7 +81,11 @@ public struct CandidateRanker: Sendable, Codable, Equatable {
     public static func fit(_ examples: [Example], featureNames: [String] = CandidateFeatures.names,
                            l2: Double, iterations: Int = 30, note: String = "") -> CandidateRanker {
         let d = featureNames.count
-        let useful = examples.filter { $0.features.count > 1 && $0.gold >= 0 && $0.gold < $0.features.count }
+        // Only examples that can teach something: two or more candidates, a gold index among
+        // them, and rows of the expected width (others are ignored rather than trusted).
+        let useful = examples.filter { e in
+            e.features.count > 1 && e.gold >= 0 && e.gold < e.features.count && e.features.allSatisfy { $0.count == d }
+        }
         // Standardize over all candidate rows.
         var mean = [Double](repeating: 0, count: d), square = [Double](repeating: 0, count: d)
         var rows = 0
@@ -117,22 +121,47 @@ public struct CandidateRanker: Sendable, Codable, Equatable {
             }
             for i in 0..<d { for j in 0..<i { hessian[i][j] = hessian[j][i] } }
             guard let step = solve(hessian, gradient) else { break }
-            var change = 0.0
-            for j in 0..<d { ranker.weights[j] -= step[j]; change = max(change, abs(step[j])) }
-            if change < 1e-7 { break }
+            // Damped Newton: halve the step until the objective decreases (a full step can
+            // overshoot far from the optimum on nearly separable data).
+            let current = objective(ranker.weights, standardized, useful, l2: l2)
+            var t = 1.0, accepted = false
+            while t > 1e-6 {
+                let trial = (0..<d).map { ranker.weights[$0] - t * step[$0] }
+                if objective(trial, standardized, useful, l2: l2) <= current {
+                    ranker.weights = trial
+                    accepted = true
+                    break
+                }
+                t /= 2
+            }
+            let change = step.reduce(0) { max($0, abs($1)) } * t
+            if !accepted || change < 1e-7 { break }
         }
         return ranker
     }
 
+    /// Regularized negative log-likelihood of the gold candidates (features standardized).
+    static func objective(_ w: [Double], _ standardized: [[[Double]]], _ examples: [Example], l2: Double) -> Double {
+        var total = 0.5 * l2 * w.reduce(0) { $0 + $1 * $1 }
+        for (e, x) in zip(examples, standardized) {
+            let s = x.map { r in zip(r, w).reduce(0) { $0 + $1.0 * $1.1 } }
+            let top = s.max()!
+            total += top + Foundation.log(s.reduce(0) { $0 + Foundation.exp($1 - top) }) - s[e.gold]
+        }
+        return total
+    }
+
     /// Accuracy of k-fold cross-validation (folds by example group) for each L2 strength;
     /// returns (l2, accuracy over all examples incl. single-candidate ones).
-    public static func crossValidate(_ examples: [Example], l2Values: [Double], folds: Int = 5) -> [(l2: Double, accuracy: Double)] {
-        l2Values.map { l2 in
+    public static func crossValidate(_ examples: [Example], featureNames: [String] = CandidateFeatures.names,
+                                     l2Values: [Double], folds: Int = 5) -> [(l2: Double, accuracy: Double)] {
+        let folds = max(folds, 1)
+        return l2Values.map { l2 in
             var correct = 0
             for fold in 0..<folds {
                 let train = examples.filter { $0.group % folds != fold }
                 let test = examples.filter { $0.group % folds == fold }
-                let ranker = fit(train, l2: l2)
+                let ranker = fit(train, featureNames: featureNames, l2: l2)
                 for e in test where ranker.best(e.features) == e.gold { correct += 1 }
             }
             return (l2, Double(correct) / Double(max(examples.count, 1)))
