@@ -33,13 +33,15 @@ extension EvalLinkCommand {
             return CandidateRanker.Example(features: CandidateFeatures.make(surface: m.surface, candidates: m.evidence),
                                            gold: gold, group: m.doc)
         }
-        let grid: [Double] = [0.01, 0.1, 1, 10, 100]
-        let results = CandidateRanker.crossValidate(examples, l2Values: grid)
+        let grid: [Double] = [0.01, 0.1, 1, 10, 100, 1000]
+        let center = try centerRanker.map { try CandidateRanker.read(from: $0) }
+        let results = CandidateRanker.crossValidate(examples, l2Values: grid, center: center)
         for r in results { print(String(format: "  ranker 5-fold CV on %@: l2 %-6g accuracy %.1f", split, r.l2, 100 * r.accuracy)) }
         let best = results.max { ($0.accuracy, -$0.l2) < ($1.accuracy, -$1.l2) }!
         let docCount = Set(mentions.map(\.doc)).count
-        let ranker = CandidateRanker.fit(examples, l2: best.l2,
-                                         note: "AIDA \(split), \(docCount) documents, \(examples.count) mentions; l2 by 5-fold CV")
+        let centered = centerRanker.map { ", regularized toward \(($0 as NSString).lastPathComponent) (\(center?.note ?? ""))" } ?? ""
+        let ranker = CandidateRanker.fit(examples, l2: best.l2, center: center,
+                                         note: "AIDA \(split), \(docCount) documents, \(examples.count) mentions; l2 by 5-fold CV\(centered)")
         try ranker.write(to: path)
         print("  wrote ranker weights (l2 \(best.l2)) to \(path)")
         for (name, w) in zip(ranker.featureNames, ranker.weights) { print("    " + name.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: "%+.3f", w)) }

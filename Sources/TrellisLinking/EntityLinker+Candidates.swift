@@ -40,8 +40,19 @@ extension EntityLinker {
         return try scoreCandidates(text: text, spans: spans, candidates: candidates, document: document)
     }
 
+    /// Evidence with exact model scores read after `document`, or without the model (model
+    /// log-probability 0 for every candidate) when `document` is nil.
     func scoreCandidates(text: String, spans: [MentionSpan], candidates: [[CandidateEntity]],
-                         document: SequenceID) throws -> [[CandidateEvidence]] {
+                         document: SequenceID?) throws -> [[CandidateEvidence]] {
+        guard let document else { return try candidateEvidence(text: text, spans: spans, candidates: candidates, modelScores: nil) }
+        return try candidateEvidence(text: text, spans: spans, candidates: candidates) { requests in
+            try CandidateNameScorer(model: self.model, statistics: self.statistics).score(document: document, requests: requests)
+        }
+    }
+
+    /// Gathers names, runs `modelScores` (if any) on the scoring requests and assembles evidence.
+    func candidateEvidence(text: String, spans: [MentionSpan], candidates: [[CandidateEntity]],
+                           modelScores: (([NameScoringRequest]) throws -> [[Float]])?) throws -> [[CandidateEvidence]] {
         let chars = Array(text)
         var requests: [NameScoringRequest] = []
         // Per span: for each name scored, the candidate entities bearing it.
@@ -71,22 +82,21 @@ extension EntityLinker {
                 }
             }
             // A lone candidate wins whatever its score: spare the model (its model score is 0).
-            if cands.count < 2 { names = []; owners = [] }
-            let question = tokenizer.encode(options.prompt.question(text: text, span: span))
+            if cands.count < 2 || modelScores == nil { names = []; owners = [] }
+            let question = names.isEmpty ? [] : tokenizer.encode(options.prompt.question(text: text, span: span))
             requests.append(NameScoringRequest(question: question, names: names))
             bearers.append(owners)
             records.append(spanRecords)
             nameLengths.append(spanLengths)
         }
-        let scorer = CandidateNameScorer(model: model, statistics: statistics)
-        let nameScores = try scorer.score(document: document, requests: requests)
+        let nameScores = try modelScores?(requests) ?? requests.map { _ in [] }
 
         var evidence: [[CandidateEvidence]] = []
         for (s, cands) in candidates.enumerated() {
             let surface = String(chars[spans[s].start..<spans[s].end])
             let table = try mentionTablePriors(surface: surface)
             // Names shared by several candidates are split between them by prior (as in beam mode).
-            var logProb = [Float](repeating: cands.count < 2 ? 0 : -.infinity, count: cands.count)
+            var logProb = [Float](repeating: cands.count < 2 || modelScores == nil ? 0 : -.infinity, count: cands.count)
             for (k, owners) in bearers[s].enumerated() {
                 let total = owners.reduce(0.0) { $0 + max(cands[$1].prior, 0) + 1 }
                 for c in owners {

@@ -100,9 +100,6 @@ public final class EntityLinker {
             throw LinkingError.spanOutOfRange(start: s.start, end: s.end, length: length)
         }
         guard !spans.isEmpty else { throw LinkingError.noMentionMarked }
-        let document = try prepareDocument(text)
-        defer { model.release(document) }
-
         let chars = Array(text)
         var resolved: [[CandidateEntity]?] = []
         for (i, span) in spans.enumerated() {
@@ -114,21 +111,35 @@ public final class EntityLinker {
             }
             resolved.append(cands)
         }
-        var results = [[LinkedEntity]](repeating: [], count: spans.count)
-        var exact: [Int] = []
+        // A ranker that ignores the model's features needs no model pass (nor a shortlist).
+        let exactNeedsModel = options.ranker?.usesModel ?? true
+        var exact: [Int] = [], searched: [Int] = []
         for (i, span) in spans.enumerated() {
             if let cands = resolved[i], options.exactCandidateScoring {
-                resolved[i] = try shortlist(cands, surface: String(chars[span.start..<span.end]))
-                if !cands.isEmpty { exact.append(i) }
-                continue
+                guard !cands.isEmpty else { continue }
+                if exactNeedsModel { resolved[i] = try shortlist(cands, surface: String(chars[span.start..<span.end])) }
+                exact.append(i)
+            } else if resolved[i] != nil || !candidatesOnly {
+                searched.append(i)
             }
-            if resolved[i] == nil && candidatesOnly { continue }
-            let question = tokenizer.encode(options.prompt.question(text: text, span: span))
+        }
+        var results = [[LinkedEntity]](repeating: [], count: spans.count)
+        guard !searched.isEmpty || (!exact.isEmpty && exactNeedsModel) else {
+            let evidence = try candidateEvidence(text: text, spans: exact.map { spans[$0] }, candidates: exact.map { resolved[$0]! }, modelScores: nil)
+            for (k, i) in exact.enumerated() {
+                results[i] = try rankScored(evidence[k], candidates: resolved[i]!, surface: String(chars[spans[i].start..<spans[i].end]), topK: topK)
+            }
+            return results
+        }
+        let document = try prepareDocument(text)
+        defer { model.release(document) }
+        for i in searched {
+            let question = tokenizer.encode(options.prompt.question(text: text, span: spans[i]))
             results[i] = try rank(question: question, document: document, candidates: resolved[i], topK: topK)
         }
         if !exact.isEmpty {
-            let evidence = try scoreCandidates(text: text, spans: exact.map { spans[$0] },
-                                               candidates: exact.map { resolved[$0]! }, document: document)
+            let evidence = try scoreCandidates(text: text, spans: exact.map { spans[$0] }, candidates: exact.map { resolved[$0]! },
+                                               document: exactNeedsModel ? document : nil)
             for (k, i) in exact.enumerated() {
                 results[i] = try rankScored(evidence[k], candidates: resolved[i]!,
                                             surface: String(chars[spans[i].start..<spans[i].end]), topK: topK)

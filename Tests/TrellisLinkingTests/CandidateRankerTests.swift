@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TrellisStore
 import TrellisTestSupport
 @testable import TrellisLinking
 
@@ -98,5 +99,37 @@ final class CandidateRankerTests: XCTestCase {
         try other.write(to: path)
         XCTAssertThrowsError(try CandidateRanker.read(from: path))
         XCTAssertThrowsError(try CandidateRanker.read(from: path + ".missing"))
+    }
+}
+
+final class CandidateLinkingTests: XCTestCase {
+    /// With candidate lists, the shipped ranker (no model features) links without a model pass;
+    /// without a ranker, every candidate gets its exact model score.
+    func testCandidateRankingWithAndWithoutTheModel() throws {
+        let store = try TrellisStore.inMemory()
+        let jordan = try store.addEntity(key: "Jordan", name: "Jordan").entity.id
+        let michael = try store.addEntity(key: "Michael Jordan", name: "Michael Jordan").entity.id
+        let tokenizer = ByteTokenizer()
+        try NameTrieIndex.tokenizeNames(store: store, tokenizer: tokenizer, fingerprint: "bytes")
+        let end = EntityLinker.endToken(for: tokenizer)
+        let model = ToyModel(vocabularySize: 258)
+        let linker = EntityLinker(store: store, tokenizer: tokenizer, model: model, names: nil, endToken: end)
+        XCTAssertEqual(CandidateRanker.standard?.usesModel, false)
+        let (text, spans) = try MentionSpan.parseMarked("[Jordan] scored 40 points.")
+        let candidates: [[CandidateEntity]?] = [[CandidateEntity(entityID: jordan, prior: 1), CandidateEntity(entityID: michael, prior: 50)]]
+        let ranked = try linker.link(text: text, spans: spans, candidates: candidates)
+        XCTAssertEqual(ranked[0].first?.key, "Michael Jordan", "the popular candidate wins without other evidence")
+        XCTAssertEqual(model.extendCalls, 0)
+
+        linker.options.ranker = nil
+        linker.options.priorWeight = 0
+        let byModel = try linker.link(text: text, spans: spans, candidates: candidates)
+        XCTAssertGreaterThan(model.extendCalls, 0)
+        let prompt = tokenizer.encode(linker.options.prompt.documentPrefix(text)) + tokenizer.encode(linker.options.prompt.question(text: text, span: spans[0]))
+        for e in byModel[0] {
+            let name = tokenizer.encode(linker.options.prompt.answerText(e.name)) + [end]
+            XCTAssertEqual(Double(e.modelScore), model.logProb(of: name, after: prompt), accuracy: 1e-3)
+        }
+        XCTAssertEqual(model.liveSequences, 0)
     }
 }

@@ -37,6 +37,12 @@ public struct CandidateRanker: Sendable, Codable, Equatable {
         }
     }
 
+    /// Whether any feature computed from the model's scores has a weight (else linking with
+    /// candidate lists skips the model).
+    public var usesModel: Bool {
+        zip(featureNames, weights).contains { $0.0.hasPrefix("model_") && $0.1 != 0 }
+    }
+
     /// Scores (log-odds up to a per-mention constant) of each candidate row.
     public func scores(_ rows: [[Double]]) -> [Double] {
         rows.map { row in
@@ -78,8 +84,11 @@ public struct CandidateRanker: Sendable, Codable, Equatable {
     }
 
     /// Fits weights by Newton's method on examples with at least two candidates.
+    /// With `center`, the penalty is l2/2 · |w − w_center|² instead of l2/2 · |w|², so a fit on
+    /// few examples stays close to weights fitted on many (e.g. a ranker fitted without the
+    /// model's features on a larger set); features missing from `center` are centered on 0.
     public static func fit(_ examples: [Example], featureNames: [String] = CandidateFeatures.names,
-                           l2: Double, iterations: Int = 30, note: String = "") -> CandidateRanker {
+                           l2: Double, center: CandidateRanker? = nil, iterations: Int = 30, note: String = "") -> CandidateRanker {
         let d = featureNames.count
         // Only examples that can teach something: two or more candidates, a gold index among
         // them, and rows of the expected width (others are ignored rather than trusted).
@@ -97,11 +106,20 @@ public struct CandidateRanker: Sendable, Codable, Equatable {
             let variance = square[j] / n - mean[j] * mean[j]
             scale[j] = variance > 1e-12 ? variance.squareRoot() : 1
         }
+        // The center's weights expressed on this fit's feature scales (means cancel in a softmax).
+        var origin = [Double](repeating: 0, count: d)
+        if let center {
+            for (j, name) in featureNames.enumerated() {
+                if let k = center.featureNames.firstIndex(of: name), k < center.weights.count {
+                    origin[j] = center.weights[k] / center.scale[k] * scale[j]
+                }
+            }
+        }
         var ranker = CandidateRanker(featureNames: featureNames, mean: mean, scale: scale,
-                                     weights: [Double](repeating: 0, count: d), l2: l2, note: note)
+                                     weights: origin, l2: l2, note: note)
         let standardized = useful.map { e in e.features.map { r in (0..<d).map { (r[$0] - mean[$0]) / scale[$0] } } }
         for _ in 0..<iterations {
-            var gradient = (0..<d).map { l2 * ranker.weights[$0] }
+            var gradient = (0..<d).map { l2 * (ranker.weights[$0] - origin[$0]) }
             var hessian = (0..<d).map { i in (0..<d).map { j in i == j ? l2 : 0.0 } }
             for (e, x) in zip(useful, standardized) {
                 let s = x.map { r in zip(r, ranker.weights).reduce(0) { $0 + $1.0 * $1.1 } }
@@ -123,11 +141,11 @@ public struct CandidateRanker: Sendable, Codable, Equatable {
             guard let step = solve(hessian, gradient) else { break }
             // Damped Newton: halve the step until the objective decreases (a full step can
             // overshoot far from the optimum on nearly separable data).
-            let current = objective(ranker.weights, standardized, useful, l2: l2)
+            let current = objective(ranker.weights, standardized, useful, l2: l2, origin: origin)
             var t = 1.0, accepted = false
             while t > 1e-6 {
                 let trial = (0..<d).map { ranker.weights[$0] - t * step[$0] }
-                if objective(trial, standardized, useful, l2: l2) <= current {
+                if objective(trial, standardized, useful, l2: l2, origin: origin) <= current {
                     ranker.weights = trial
                     accepted = true
                     break
@@ -141,8 +159,8 @@ public struct CandidateRanker: Sendable, Codable, Equatable {
     }
 
     /// Regularized negative log-likelihood of the gold candidates (features standardized).
-    static func objective(_ w: [Double], _ standardized: [[[Double]]], _ examples: [Example], l2: Double) -> Double {
-        var total = 0.5 * l2 * w.reduce(0) { $0 + $1 * $1 }
+    static func objective(_ w: [Double], _ standardized: [[[Double]]], _ examples: [Example], l2: Double, origin: [Double]) -> Double {
+        var total = 0.5 * l2 * zip(w, origin).reduce(0) { $0 + ($1.0 - $1.1) * ($1.0 - $1.1) }
         for (e, x) in zip(examples, standardized) {
             let s = x.map { r in zip(r, w).reduce(0) { $0 + $1.0 * $1.1 } }
             let top = s.max()!
@@ -154,14 +172,14 @@ public struct CandidateRanker: Sendable, Codable, Equatable {
     /// Accuracy of k-fold cross-validation (folds by example group) for each L2 strength;
     /// returns (l2, accuracy over all examples incl. single-candidate ones).
     public static func crossValidate(_ examples: [Example], featureNames: [String] = CandidateFeatures.names,
-                                     l2Values: [Double], folds: Int = 5) -> [(l2: Double, accuracy: Double)] {
+                                     l2Values: [Double], center: CandidateRanker? = nil, folds: Int = 5) -> [(l2: Double, accuracy: Double)] {
         let folds = max(folds, 1)
         return l2Values.map { l2 in
             var correct = 0
             for fold in 0..<folds {
                 let train = examples.filter { $0.group % folds != fold }
                 let test = examples.filter { $0.group % folds == fold }
-                let ranker = fit(train, featureNames: featureNames, l2: l2)
+                let ranker = fit(train, featureNames: featureNames, l2: l2, center: center)
                 for e in test where ranker.best(e.features) == e.gold { correct += 1 }
             }
             return (l2, Double(correct) / Double(max(examples.count, 1)))
