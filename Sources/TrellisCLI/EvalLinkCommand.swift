@@ -184,7 +184,7 @@ struct EvalLinkCommand: ParsableCommand {
             let correct = scoredMentions.filter { m in
                 ranker.best(CandidateFeatures.make(surface: m.surface, candidates: m.evidence)).map { m.keys[$0] } == m.gold
             }.count
-            print("  Trellis model + ranker (\(self.ranker ?? "shipped weights"))   micro-F1 \(pct(correct))")
+            print("  Trellis ranker (\(self.ranker ?? "shipped weights")\(ranker.usesModel ? ", with model features" : ", no model features"))  micro-F1 \(pct(correct))")
         }
         if kb { print("  Trellis, whole KB trie (no candidates)        micro-F1 \(pct(kbCorrect))") }
         if loaded == nil {

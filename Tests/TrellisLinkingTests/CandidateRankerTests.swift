@@ -81,6 +81,7 @@ final class CandidateRankerTests: XCTestCase {
         XCTAssertEqual(f("title_starts_with_surface", 1), 1)
         XCTAssertEqual(f("surface_word_overlap", 2), 1)
         XCTAssertEqual(f("title_has_parenthesis", 2), 1)
+        XCTAssertEqual((0..<3).map { f("table_then_prior_top", $0) }, [0, 1, 0])
         // An unseen surface gives no table evidence to anyone.
         let unseen = CandidateFeatures.make(surface: "x", candidates: evidence.map { var e = $0; e.tablePrior = nil; return e })
         XCTAssertTrue(unseen.allSatisfy { $0[CandidateFeatures.names.firstIndex(of: "table_log_pem")!] == 0 })

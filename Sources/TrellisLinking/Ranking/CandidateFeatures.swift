@@ -39,6 +39,7 @@ public enum CandidateFeatures {
         "title_starts_with_surface",
         "surface_word_overlap", // share of the surface's words found in the title
         "title_has_parenthesis",
+        "table_then_prior_top", // 1 for the pick of the rule "highest p(e|m), ties and unseen by prior"
     ]
     public static var count: Int { names.count }
 
@@ -50,9 +51,12 @@ public enum CandidateFeatures {
         let bestModel = candidates.map(\.modelLogProb).max() ?? 0
         let seen = candidates.contains { $0.tablePrior != nil }
         let bestTable = candidates.compactMap(\.tablePrior).max() ?? 0
+        let rulePick = candidates.indices.max { a, b in
+            (candidates[a].tablePrior ?? 0, candidates[a].prior, -a) < (candidates[b].tablePrior ?? 0, candidates[b].prior, -b)
+        }
         let foldedSurface = surface.lowercased()
         let surfaceWords = Set(words(foldedSurface))
-        return candidates.map { c in
+        return candidates.enumerated().map { i, c in
             let folded = c.title.lowercased()
             let titleWords = Set(words(folded))
             let overlap = surfaceWords.isEmpty ? 0 : Double(surfaceWords.intersection(titleWords).count) / Double(surfaceWords.count)
@@ -71,6 +75,7 @@ public enum CandidateFeatures {
                 folded.hasPrefix(foldedSurface) ? 1 : 0,
                 overlap,
                 c.title.contains("(") ? 1 : 0,
+                i == rulePick ? 1 : 0,
             ]
         }
     }
