@@ -168,7 +168,7 @@ struct EvalLinkCommand: ParsableCommand {
             return best.map { m.keys[$0] } == m.gold
         }.count
         print("  AIDA-train p(e|m), then popularity           micro-F1 \(pct(tableCorrect))")
-        for weight in weights {
+        for weight in weights where !noModel {
             let correct = scoredMentions.filter { m in
                 let total = m.evidence.reduce(0) { $0 + max($1.prior, 0) + 1 }
                 let best = m.evidence.indices.max { a, b in
@@ -187,7 +187,7 @@ struct EvalLinkCommand: ParsableCommand {
             print("  Trellis ranker (\(self.ranker ?? "shipped weights")\(ranker.usesModel ? ", with model features" : ", no model features"))  micro-F1 \(pct(correct))")
         }
         if kb { print("  Trellis, whole KB trie (no candidates)        micro-F1 \(pct(kbCorrect))") }
-        if loaded == nil {
+        if loaded == nil && !noModel {
             print(String(format: "  %.2f mentions/s (%.0f s; exact candidate scoring, shortlist %d)", Double(scored) / seconds, seconds, shortlist))
         }
         if let fitRanker { try fit(scoredMentions, writeTo: fitRanker) }
