@@ -38,10 +38,27 @@ struct EvalLinkCommand: ParsableCommand {
     @Option(help: "Comma-separated prior weights to report.") var priorWeights: String = "0,0.25,0.5,1,2"
     @Flag(help: "Also link without candidate lists, over the whole KB trie (slower).") var kb = false
     @Flag(help: "Also evaluate the out-of-domain sets (KB trie, gold compared by name).") var extra = false
+    @Option(help: "Fit the candidate ranker on this split (use --split train) and write its weights here.") var fitRanker: String?
+    @Option(help: "Candidate ranker weights (JSON from --fit-ranker); default: the shipped weights.") var ranker: String?
+    @Option(help: "With --fit-ranker: regularize toward these weights instead of toward 0.") var centerRanker: String?
+    @Option(help: "Write every mention's candidate evidence (model scores etc.) to this JSONL file.") var saveScores: String?
+    @Option(help: "Read candidate evidence saved by --save-scores instead of running the model.") var loadScores: String?
+    @Flag(help: "Rank without the model (its features are then constant): p(e|m), in-links and string features only.") var noModel = false
+    @Option(help: "Score only this many best candidates by AIDA-train p(e|m) and as many by in-links (0: all).") var shortlist: Int = 6
+
+    /// One scored mention as saved by --save-scores.
+    struct ScoredMention: Codable {
+        var doc: Int
+        var surface: String
+        var gold: String
+        var keys: [String]
+        var evidence: [CandidateEvidence]
+    }
 
     func run() throws {
         let weights = priorWeights.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
         guard !weights.isEmpty else { throw ValidationError("--prior-weights needs numbers") }
+        if fitRanker != nil && split == "testa" { throw ValidationError("fit the ranker on train (--split train), never on testa") }
         let workspace = Workspace(storePath: store)
         let kbStore = try workspace.openStore()
         if try kbStore.counts().entities == 0 {
@@ -49,14 +66,27 @@ struct EvalLinkCommand: ParsableCommand {
             let s = try kbStore.importKnowledgeBase(from: data + "/wiki_entities/entities.jsonl") { bar.update($0, $1) }
             bar.finish("\(s.records) entities")
         }
-        let engine = try Engine(modelPath: try modelOptions.resolvedPath())
-        let linker = try engine.makeLinker(store: kbStore, workspace: workspace, options: flags.options)
+        let trainDocs = try JSONLines.read(AIDADocument.self, from: data + "/aida_conll/aida_train.jsonl")
+        try importTrainMentionTable(trainDocs, into: kbStore, workspace: workspace)
+        let trainCounts = AIDAMentionCounts(documents: trainDocs)
+
+        var options = flags.options
+        options.candidateShortlist = shortlist
+        if let ranker { options.ranker = try CandidateRanker.read(from: ranker) }
         var docs = try JSONLines.read(AIDADocument.self, from: data + "/aida_conll/aida_\(split).jsonl")
         if let limitDocs { docs = Array(docs.prefix(limitDocs)) }
         let total = docs.reduce(0) { $0 + $1.mentions.filter { $0.goldTitle != nil }.count }
         var popularityCorrect = 0, scored = 0, missingCandidates = 0
-        var correctByWeight = [Int](repeating: 0, count: weights.count)
         var kbCorrect = 0
+        var scoredMentions: [ScoredMention] = []
+        var loaded: [Int: [ScoredMention]]? = nil
+        if let loadScores {
+            loaded = Dictionary(grouping: try JSONLines.read(ScoredMention.self, from: loadScores), by: \.doc)
+        }
+        let needModel = (loaded == nil && !noModel) || kb || extra
+        let saveFile = try saveScores.map { try ScoreFile(path: $0) }
+        let engine = needModel ? try Engine(modelPath: try modelOptions.resolvedPath()) : nil
+        let linker = try engine?.makeLinker(store: kbStore, workspace: workspace, options: options)
         let bar = ProgressReporter("AIDA \(split)")
         let start = Date()
         for doc in docs {
@@ -64,32 +94,52 @@ struct EvalLinkCommand: ParsableCommand {
             let mentions = doc.mentions.filter { $0.goldTitle != nil }
             guard !mentions.isEmpty else { continue }
             var spans: [MentionSpan] = []
-            var candidateLists: [[CandidateEntity]?] = []
-            var keysByID: [EntityID: String] = [:]
+            var candidateLists: [[CandidateEntity]] = []
+            var keyLists: [[String]] = []
             for m in mentions {
                 spans.append(MentionSpan(start: offsets[min(m.start, offsets.count - 1)], end: offsets[min(m.end, offsets.count - 1)]))
-                var list: [CandidateEntity] = []
+                var list: [CandidateEntity] = [], keys: [String] = []
                 for c in m.candidates {
                     guard let e = try kbStore.entity(key: c.title) else { missingCandidates += 1; continue }
-                    keysByID[e.id] = e.key
                     list.append(CandidateEntity(entityID: e.id, prior: Double(c.inCount ?? 0)))
+                    keys.append(e.key)
+                }
+                if let linker {
+                    let short = Set(try linker.shortlist(list, surface: m.surface).map(\.entityID))
+                    keys = zip(list, keys).filter { short.contains($0.0.entityID) }.map(\.1)
+                    list = list.filter { short.contains($0.entityID) }
                 }
                 candidateLists.append(list)
+                keyLists.append(keys)
                 if let best = m.candidates.max(by: { ($0.inCount ?? 0, $1.title) < ($1.inCount ?? 0, $0.title) }), best.title == m.goldTitle {
                     popularityCorrect += 1
                 }
             }
-            let ranked = try linker.link(text: doc.text, spans: spans, candidates: candidateLists, topK: 1000)
-            for (m, entities) in zip(mentions, ranked) {
-                for (w, weight) in weights.enumerated() {
-                    let best = entities.max { a, b in
-                        let sa = a.modelScore + weight * logf(a.prior ?? 1), sb = b.modelScore + weight * logf(b.prior ?? 1)
-                        return (sa, b.key) < (sb, a.key)
-                    }
-                    if best?.key == m.goldTitle { correctByWeight[w] += 1 }
+            if let loaded {
+                let saved = loaded[doc.docNum] ?? []
+                guard saved.count == mentions.count else {
+                    throw ValidationError("\(loadScores!) has \(saved.count) mentions for document \(doc.docNum), expected \(mentions.count)")
                 }
+                scoredMentions += saved
+            } else {
+                let evidence: [[CandidateEvidence]]
+                if noModel {
+                    evidence = zip(mentions, zip(candidateLists, keyLists)).map { m, lists in
+                        let table = trainCounts.probabilities(surface: m.surface)
+                        return zip(lists.0, lists.1).map { c, key in
+                            CandidateEvidence(title: key, prior: c.prior, modelLogProb: 0, nameTokens: 1, tablePrior: table.map { $0[key] ?? 0 })
+                        }
+                    }
+                } else {
+                    evidence = try linker!.scoreCandidates(text: doc.text, spans: spans, candidates: candidateLists)
+                }
+                let docMentions = mentions.enumerated().map { i, m in
+                    ScoredMention(doc: doc.docNum, surface: m.surface, gold: m.goldTitle!, keys: keyLists[i], evidence: evidence[i])
+                }
+                try saveFile?.append(docMentions)
+                scoredMentions += docMentions
             }
-            if kb {
+            if kb, let linker {
                 let free = try linker.link(text: doc.text, spans: spans, candidates: spans.map { _ in nil }, topK: 1)
                 for (m, entities) in zip(mentions, free) where entities.first?.key == m.goldTitle { kbCorrect += 1 }
             }
@@ -98,15 +148,50 @@ struct EvalLinkCommand: ParsableCommand {
         }
         let seconds = Date().timeIntervalSince(start)
         bar.finish("\(scored) in-KB mentions")
+        // On train, p(e|m) leaves each document's own annotations out; elsewhere it is the store's table.
+        if split == "train" {
+            for i in scoredMentions.indices {
+                let p = trainCounts.probabilities(surface: scoredMentions[i].surface, excludingDocument: scoredMentions[i].doc)
+                for c in scoredMentions[i].evidence.indices {
+                    scoredMentions[i].evidence[c].tablePrior = p.map { $0[scoredMentions[i].keys[c]] ?? 0 }
+                }
+            }
+        }
+
         func pct(_ n: Int) -> String { String(format: "%.1f", 100 * Double(n) / Double(max(scored, 1))) }
         print("AIDA-CoNLL \(split): \(scored) in-KB mentions in \(docs.count) documents; \(missingCandidates) candidate titles missing from the KB")
-        print("  popularity baseline (most in-links)        micro-F1 \(pct(popularityCorrect))")
-        for (w, weight) in weights.enumerated() {
-            print("  Trellis, candidates, prior weight \(String(format: "%-5g", weight))   micro-F1 \(pct(correctByWeight[w]))")
+        print("  popularity baseline (most in-links)          micro-F1 \(pct(popularityCorrect))")
+        let tableCorrect = scoredMentions.filter { m in
+            let best = m.evidence.indices.max { a, b in
+                (m.evidence[a].tablePrior ?? 0, m.evidence[a].prior) < (m.evidence[b].tablePrior ?? 0, m.evidence[b].prior)
+            }
+            return best.map { m.keys[$0] } == m.gold
+        }.count
+        print("  AIDA-train p(e|m), then popularity           micro-F1 \(pct(tableCorrect))")
+        for weight in weights where !noModel {
+            let correct = scoredMentions.filter { m in
+                let total = m.evidence.reduce(0) { $0 + max($1.prior, 0) + 1 }
+                let best = m.evidence.indices.max { a, b in
+                    let sa = m.evidence[a].modelLogProb + weight * Float(log((max(m.evidence[a].prior, 0) + 1) / total))
+                    let sb = m.evidence[b].modelLogProb + weight * Float(log((max(m.evidence[b].prior, 0) + 1) / total))
+                    return (sa, m.keys[b]) < (sb, m.keys[a])
+                }
+                return best.map { m.keys[$0] } == m.gold
+            }.count
+            print("  Trellis model + prior weight \(String(format: "%-5g", weight))           micro-F1 \(pct(correct))")
         }
-        if kb { print("  Trellis, whole KB trie (no candidates)      micro-F1 \(pct(kbCorrect))") }
-        print(String(format: "  %.1f mentions/s (beam %d, %@)", Double(scored) / seconds, flags.beam, flags.jumpForward ? "jump-forward" : "stepwise"))
-        if extra { try evaluateExtra(linker: linker) }
+        if let ranker = options.ranker {
+            let correct = scoredMentions.filter { m in
+                ranker.best(CandidateFeatures.make(surface: m.surface, candidates: m.evidence)).map { m.keys[$0] } == m.gold
+            }.count
+            print("  Trellis ranker (\(self.ranker ?? "shipped weights")\(ranker.usesModel ? ", with model features" : ", no model features"))  micro-F1 \(pct(correct))")
+        }
+        if kb { print("  Trellis, whole KB trie (no candidates)        micro-F1 \(pct(kbCorrect))") }
+        if loaded == nil && !noModel {
+            print(String(format: "  %.2f mentions/s (%.0f s; exact candidate scoring, shortlist %d)", Double(scored) / seconds, seconds, shortlist))
+        }
+        if let fitRanker { try fit(scoredMentions, writeTo: fitRanker) }
+        if extra, let linker { try evaluateExtra(linker: linker) }
     }
 
     private func normalized(_ s: String) -> String {

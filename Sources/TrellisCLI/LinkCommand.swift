@@ -9,6 +9,7 @@ struct LinkingFlags: ParsableArguments {
     @Option(help: "Weight of the candidates' log prior (0 ignores it).") var priorWeight: Float = 0.5
     @Option(help: "Length penalty exponent for name scores.") var lengthPenalty: Float = 0
     @Flag(help: "Append forced name tokens in one pass (they then score as certain).") var jumpForward = false
+    @Flag(help: "Rank candidate lists by model score + prior weight instead of the shipped candidate ranker.") var noRanker = false
 
     func validate() throws {
         guard beam >= 1 && beam <= 64 else { throw ValidationError("--beam must be 1...64") }
@@ -20,6 +21,7 @@ struct LinkingFlags: ParsableArguments {
         o.priorWeight = priorWeight
         o.lengthPenalty = lengthPenalty
         o.jumpForward = jumpForward
+        if noRanker { o.ranker = nil }
         return o
     }
 }

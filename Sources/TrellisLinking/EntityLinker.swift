@@ -19,6 +19,18 @@ public struct LinkingOptions: Sendable {
     /// The document prefix is cut to this many tokens (it is shared by all its mentions).
     public var maxDocumentTokens: Int = 384
     public var prompt = LinkingPrompt()
+    /// With candidate lists, score every candidate name exactly by teacher forcing
+    /// (`CandidateNameScorer`) instead of a beam search over the candidates' trie.
+    public var exactCandidateScoring: Bool = true
+    /// With exact scoring, only the best `candidateShortlist` candidates by mention-table p(e|m)
+    /// and the best as many by list prior (their union) are scored and ranked; 0 keeps all.
+    /// On AIDA testa a shortlist of 6 keeps the gold entity for 99.5% of mentions at about a
+    /// third of the model cost.
+    public var candidateShortlist: Int = 6
+    /// With candidate lists (and exact scoring), rank candidates with this log-linear model over
+    /// model score, prior, mention-table p(e|m) and string features; nil adds the weighted log
+    /// prior to the model score instead.
+    public var ranker: CandidateRanker? = CandidateRanker.standard
 
     public init() {}
 }
@@ -88,17 +100,8 @@ public final class EntityLinker {
             throw LinkingError.spanOutOfRange(start: s.start, end: s.end, length: length)
         }
         guard !spans.isEmpty else { throw LinkingError.noMentionMarked }
-        var docTokens = tokenizer.encode(options.prompt.documentPrefix(text))
-        if docTokens.count > options.maxDocumentTokens {
-            docTokens = Array(docTokens.prefix(options.maxDocumentTokens)) + tokenizer.encode(" ...\n")
-        }
-        let document = try model.makeSequence()
-        defer { model.release(document) }
-        let scratch = LogitMatrix(rows: 1, width: model.vocabularySize)
-        try model.extend([SequenceExtension(sequence: document, tokens: docTokens)], logits: scratch)
-
         let chars = Array(text)
-        var results: [[LinkedEntity]] = []
+        var resolved: [[CandidateEntity]?] = []
         for (i, span) in spans.enumerated() {
             var cands = candidates?[i] ?? nil
             if cands == nil {
@@ -106,9 +109,41 @@ public final class EntityLinker {
                 let fromTable = try store.candidates(forSurface: surface)
                 if !fromTable.isEmpty { cands = fromTable.map { CandidateEntity(entityID: $0.entityID, prior: $0.prior) } }
             }
-            if cands == nil && candidatesOnly { results.append([]); continue }
-            let question = tokenizer.encode(options.prompt.question(text: text, span: span))
-            results.append(try rank(question: question, document: document, candidates: cands, topK: topK))
+            resolved.append(cands)
+        }
+        // A ranker that ignores the model's features needs no model pass (nor a shortlist).
+        let exactNeedsModel = options.ranker?.usesModel ?? true
+        var exact: [Int] = [], searched: [Int] = []
+        for (i, span) in spans.enumerated() {
+            if let cands = resolved[i], options.exactCandidateScoring {
+                guard !cands.isEmpty else { continue }
+                if exactNeedsModel { resolved[i] = try shortlist(cands, surface: String(chars[span.start..<span.end])) }
+                exact.append(i)
+            } else if resolved[i] != nil || !candidatesOnly {
+                searched.append(i)
+            }
+        }
+        var results = [[LinkedEntity]](repeating: [], count: spans.count)
+        guard !searched.isEmpty || (!exact.isEmpty && exactNeedsModel) else {
+            let evidence = try candidateEvidence(text: text, spans: exact.map { spans[$0] }, candidates: exact.map { resolved[$0]! }, modelScores: nil)
+            for (k, i) in exact.enumerated() {
+                results[i] = try rankScored(evidence[k], candidates: resolved[i]!, surface: String(chars[spans[i].start..<spans[i].end]), topK: topK)
+            }
+            return results
+        }
+        let document = try prepareDocument(text)
+        defer { model.release(document) }
+        for i in searched {
+            let question = tokenizer.encode(options.prompt.question(text: text, span: spans[i]))
+            results[i] = try rank(question: question, document: document, candidates: resolved[i], topK: topK)
+        }
+        if !exact.isEmpty {
+            let evidence = try scoreCandidates(text: text, spans: exact.map { spans[$0] }, candidates: exact.map { resolved[$0]! },
+                                               document: exactNeedsModel ? document : nil)
+            for (k, i) in exact.enumerated() {
+                results[i] = try rankScored(evidence[k], candidates: resolved[i]!,
+                                            surface: String(chars[spans[i].start..<spans[i].end]), topK: topK)
+            }
         }
         return results
     }

@@ -1,0 +1,136 @@
+import Foundation
+import XCTest
+import TrellisStore
+import TrellisTestSupport
+@testable import TrellisLinking
+
+final class CandidateRankerTests: XCTestCase {
+    /// Synthetic mentions where feature 0 marks the gold candidate (plus noise) and feature 1 is
+    /// pure noise: the fit puts a large positive weight on feature 0, a small one on feature 1,
+    /// and ranks held-out mentions almost perfectly.
+    func testFitRecoversTheSeparatingFeature() {
+        var rng = TestRandom(seed: 42)
+        func example(group: Int) -> CandidateRanker.Example {
+            let n = Int.random(in: 2...6, using: &rng)
+            let gold = Int.random(in: 0..<n, using: &rng)
+            let rows = (0..<n).map { i in
+                [(i == gold ? 2.0 : 0.0) + Double.random(in: -0.5...0.5, using: &rng), Double.random(in: -1...1, using: &rng)]
+            }
+            return CandidateRanker.Example(features: rows, gold: gold, group: group)
+        }
+        let train = (0..<300).map { example(group: $0) }
+        let test = (0..<200).map { example(group: $0) }
+        let ranker = CandidateRanker.fit(train, featureNames: ["signal", "noise"], l2: 0.1)
+        XCTAssertGreaterThan(ranker.weights[0], 3)
+        XCTAssertLessThan(abs(ranker.weights[1]), 0.2 * ranker.weights[0])
+        let accuracy = Double(test.filter { ranker.best($0.features) == $0.gold }.count) / Double(test.count)
+        XCTAssertGreaterThan(accuracy, 0.97)
+        // Stronger regularization shrinks the weights.
+        let shrunk = CandidateRanker.fit(train, featureNames: ["signal", "noise"], l2: 100)
+        XCTAssertLessThan(shrunk.weights[0], ranker.weights[0])
+        let cv = CandidateRanker.crossValidate(train, featureNames: ["signal", "noise"], l2Values: [0.1], folds: 3)
+        XCTAssertGreaterThan(cv[0].accuracy, 0.95)
+        // Rows of the wrong width are ignored, not a crash.
+        let ignored = CandidateRanker.fit(train, l2: 1)
+        XCTAssertEqual(ignored.weights, Array(repeating: 0, count: CandidateFeatures.count))
+    }
+
+    /// The Newton fit reaches the optimum: the regularized gradient vanishes.
+    func testFitIsAStationaryPoint() {
+        var rng = TestRandom(seed: 7)
+        let examples = (0..<80).map { g -> CandidateRanker.Example in
+            let n = Int.random(in: 2...4, using: &rng)
+            return CandidateRanker.Example(features: (0..<n).map { _ in [Double.random(in: -1...1, using: &rng), Double.random(in: 0...3, using: &rng)] },
+                                           gold: Int.random(in: 0..<n, using: &rng), group: g)
+        }
+        let l2 = 0.5
+        let r = CandidateRanker.fit(examples, featureNames: ["a", "b"], l2: l2)
+        var gradient = r.weights.map { l2 * $0 }
+        for e in examples {
+            let x = e.features.map { row in (0..<2).map { (row[$0] - r.mean[$0]) / r.scale[$0] } }
+            let s = r.scores(e.features)
+            let m = s.max()!
+            let z = s.reduce(0) { $0 + exp($1 - m) }
+            for (i, row) in x.enumerated() { for j in 0..<2 { gradient[j] += exp(s[i] - m) / z * row[j] } }
+            for j in 0..<2 { gradient[j] -= x[e.gold][j] }
+        }
+        for g in gradient { XCTAssertEqual(g, 0, accuracy: 1e-6) }
+    }
+
+    func testFeaturesOnAToyKB() {
+        let evidence = [
+            CandidateEvidence(title: "Paris", prior: 99, modelLogProb: -2, nameTokens: 2, tablePrior: 0.25),
+            CandidateEvidence(title: "Paris Hilton", prior: 0, modelLogProb: -1, nameTokens: 4, tablePrior: 0.75),
+            CandidateEvidence(title: "Paris (mythology)", prior: 0, modelLogProb: -30, nameTokens: 6, tablePrior: nil),
+        ]
+        let rows = CandidateFeatures.make(surface: "paris", candidates: evidence)
+        XCTAssertEqual(rows.count, 3)
+        XCTAssertTrue(rows.allSatisfy { $0.count == CandidateFeatures.count })
+        func f(_ name: String, _ c: Int) -> Double { rows[c][CandidateFeatures.names.firstIndex(of: name)!] }
+        XCTAssertEqual(f("model_logp", 1), -1)
+        XCTAssertEqual(f("model_logp_mean", 1), -0.25)
+        XCTAssertEqual(f("model_top", 1), 1)
+        XCTAssertEqual(f("model_top", 0), 0)
+        XCTAssertEqual(f("prior_log_share", 0), log(100.0 / 102), accuracy: 1e-12)
+        XCTAssertEqual(f("prior_top", 0), 1)
+        XCTAssertEqual(f("table_log_pem", 1), log(0.75), accuracy: 1e-12)
+        XCTAssertEqual(f("table_log_pem", 2), log(1e-3), accuracy: 1e-12)
+        XCTAssertEqual(f("table_top", 1), 1)
+        XCTAssertEqual(f("title_equals_surface", 0), 0)
+        XCTAssertEqual(f("title_equals_surface_folded", 0), 1)
+        XCTAssertEqual(f("title_starts_with_surface", 1), 1)
+        XCTAssertEqual(f("surface_word_overlap", 2), 1)
+        XCTAssertEqual(f("title_has_parenthesis", 2), 1)
+        XCTAssertEqual((0..<3).map { f("table_then_prior_top", $0) }, [0, 1, 0])
+        // An unseen surface gives no table evidence to anyone.
+        let unseen = CandidateFeatures.make(surface: "x", candidates: evidence.map { var e = $0; e.tablePrior = nil; return e })
+        XCTAssertTrue(unseen.allSatisfy { $0[CandidateFeatures.names.firstIndex(of: "table_log_pem")!] == 0 })
+    }
+
+    func testWeightsRoundTripAndMismatchIsAnError() throws {
+        let ranker = CandidateRanker(featureNames: CandidateFeatures.names, mean: Array(repeating: 0, count: CandidateFeatures.count),
+                                     scale: Array(repeating: 1, count: CandidateFeatures.count),
+                                     weights: (0..<CandidateFeatures.count).map(Double.init), l2: 1, note: "test")
+        let path = temporaryPath(".json")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try ranker.write(to: path)
+        XCTAssertEqual(try CandidateRanker.read(from: path), ranker)
+        var other = ranker
+        other.featureNames = ["a"]
+        try other.write(to: path)
+        XCTAssertThrowsError(try CandidateRanker.read(from: path))
+        XCTAssertThrowsError(try CandidateRanker.read(from: path + ".missing"))
+    }
+}
+
+final class CandidateLinkingTests: XCTestCase {
+    /// With candidate lists, the shipped ranker (no model features) links without a model pass;
+    /// without a ranker, every candidate gets its exact model score.
+    func testCandidateRankingWithAndWithoutTheModel() throws {
+        let store = try TrellisStore.inMemory()
+        let jordan = try store.addEntity(key: "Jordan", name: "Jordan").entity.id
+        let michael = try store.addEntity(key: "Michael Jordan", name: "Michael Jordan").entity.id
+        let tokenizer = ByteTokenizer()
+        try NameTrieIndex.tokenizeNames(store: store, tokenizer: tokenizer, fingerprint: "bytes")
+        let end = EntityLinker.endToken(for: tokenizer)
+        let model = ToyModel(vocabularySize: 258)
+        let linker = EntityLinker(store: store, tokenizer: tokenizer, model: model, names: nil, endToken: end)
+        XCTAssertEqual(CandidateRanker.standard?.usesModel, false)
+        let (text, spans) = try MentionSpan.parseMarked("[Jordan] scored 40 points.")
+        let candidates: [[CandidateEntity]?] = [[CandidateEntity(entityID: jordan, prior: 1), CandidateEntity(entityID: michael, prior: 50)]]
+        let ranked = try linker.link(text: text, spans: spans, candidates: candidates)
+        XCTAssertEqual(ranked[0].first?.key, "Michael Jordan", "the popular candidate wins without other evidence")
+        XCTAssertEqual(model.extendCalls, 0)
+
+        linker.options.ranker = nil
+        linker.options.priorWeight = 0
+        let byModel = try linker.link(text: text, spans: spans, candidates: candidates)
+        XCTAssertGreaterThan(model.extendCalls, 0)
+        let prompt = tokenizer.encode(linker.options.prompt.documentPrefix(text)) + tokenizer.encode(linker.options.prompt.question(text: text, span: spans[0]))
+        for e in byModel[0] {
+            let name = tokenizer.encode(linker.options.prompt.answerText(e.name)) + [end]
+            XCTAssertEqual(Double(e.modelScore), model.logProb(of: name, after: prompt), accuracy: 1e-3)
+        }
+        XCTAssertEqual(model.liveSequences, 0)
+    }
+}
