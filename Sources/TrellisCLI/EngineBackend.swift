@@ -19,6 +19,8 @@ final class EngineBackend: TrellisBackend, @unchecked Sendable {
     let names: NameTrieIndex?
     let passages: PassageIndex?
     let linkEndToken: TokenID
+    /// Surfaces end-to-end linking may mark: the store's mention table, else KB names.
+    let mentionTable: StoreOrNameMentionTable?
 
     init(engine: Engine, workspace: Workspace?) throws {
         self.engine = engine
@@ -31,8 +33,10 @@ final class EngineBackend: TrellisBackend, @unchecked Sendable {
             if counts.names > 0 {
                 try NameTrieIndex.tokenizeNames(store: store, tokenizer: engine.tokenizer, fingerprint: engine.tokenizer.fingerprint)
                 names = try NameTrieIndex.open(store: store, path: workspace.namesTriePath, endToken: linkEndToken)
+                mentionTable = try StoreOrNameMentionTable(store: store)
             } else {
                 names = nil
+                mentionTable = nil
             }
             if counts.passages > 0 {
                 try PassageIndex.tokenizePassages(store: store, tokenizer: engine.tokenizer, fingerprint: engine.tokenizer.fingerprint)
@@ -43,6 +47,7 @@ final class EngineBackend: TrellisBackend, @unchecked Sendable {
         } else {
             store = nil
             names = nil
+            mentionTable = nil
             passages = nil
         }
     }
@@ -98,13 +103,14 @@ final class EngineBackend: TrellisBackend, @unchecked Sendable {
     /// `end_to_end`: the model finds the mentions (spans the mention table knows) and links them.
     /// Offsets go out in code points, as the API counts them.
     private func linkEndToEnd(_ query: LinkQuery, store: TrellisStore) async throws -> LinkResponse {
-        let tokenizer = engine.tokenizer, end = linkEndToken, text = query.text
+        let tokenizer = engine.tokenizer, end = linkEndToken, text = query.text, table = mentionTable
         var options = EndToEndOptions()
         options.beamSize = query.beam
         options.allowNil = query.allowNil
         let e2eOptions = options
         let result = try await batching.runOnDedicatedThread { client in
-            let linker = try EndToEndLinker(store: store, tokenizer: tokenizer, model: client, endToken: end, options: e2eOptions)
+            let linker = try EndToEndLinker(store: store, tokenizer: tokenizer, model: client, mentionTable: table,
+                                            endToken: end, options: e2eOptions)
             return try linker.link(text: text)
         }
         var charToScalar: [Int] = []

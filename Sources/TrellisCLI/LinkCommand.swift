@@ -132,7 +132,7 @@ struct LinkCommand: ParsableCommand {
         options.beamSize = flags.beam
         options.allowNil = flags.allowNil
         let linker = try EndToEndLinker(store: store, tokenizer: engine.tokenizer, model: engine.model,
-                                        endToken: EntityLinker.endToken(for: engine.tokenizer), options: options)
+                                        mentionTable: try StoreOrNameMentionTable(store: store), endToken: EntityLinker.endToken(for: engine.tokenizer), options: options)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         for text in texts {

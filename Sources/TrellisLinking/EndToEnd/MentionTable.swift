@@ -37,3 +37,33 @@ public struct InMemoryMentionTable: MentionTable, Sendable {
         (entries[surface] ?? []).sorted { ($0.prior, $1.entityID) > ($1.prior, $0.entityID) }
     }
 }
+
+/// The store's mention table, falling back to the KB's own names: a surface that the mention
+/// table does not know but that equals some entity's name or alias gets those entities as
+/// candidates, with their popularity as prior. Lets a KB imported without a mention table
+/// (such as the demo KB) link end to end. Built once: one pass over the names, O(names) memory.
+public struct StoreOrNameMentionTable: MentionTable, Sendable {
+    public let store: TrellisStore
+    public let byName: InMemoryMentionTable
+
+    public init(store: TrellisStore) throws {
+        self.store = store
+        var pairs: [(String, EntityID)] = []
+        try store.forEachName { pairs.append(($0.name, $0.entityID)) }
+        var popularity: [EntityID: Double] = [:]
+        let ids = Array(Set(pairs.map(\.1)))
+        for start in stride(from: 0, to: ids.count, by: 500) {
+            for e in try store.entities(ids: Array(ids[start..<min(ids.count, start + 500)])) { popularity[e.id] = e.popularity ?? 0 }
+        }
+        var table = InMemoryMentionTable()
+        for (name, id) in pairs where table.entries[name]?.contains(where: { $0.entityID == id }) != true {
+            table.add(surface: name, entity: id, count: max(popularity[id] ?? 0, 0) + 1)
+        }
+        byName = table
+    }
+
+    public func candidates(forSurface surface: String) throws -> [CandidateEntity] {
+        let fromTable = try store.candidates(forSurface: surface).map { CandidateEntity(entityID: $0.entityID, prior: $0.prior) }
+        return fromTable.isEmpty ? try byName.candidates(forSurface: surface) : fromTable
+    }
+}
