@@ -32,6 +32,14 @@ public struct EndToEndMention: Sendable, Equatable {
     /// Share of the beam's probability mass (hypotheses renormalized) that agrees on this span
     /// and entity: a confidence in 0...1.
     public var confidence: Float
+
+    public init(start: Int, end: Int, surface: String, entity: LinkedEntity?, confidence: Float) {
+        self.start = start
+        self.end = end
+        self.surface = surface
+        self.entity = entity
+        self.confidence = confidence
+    }
 }
 
 /// The output of one end-to-end linking request.

@@ -1,3 +1,4 @@
+import Foundation
 import TrellisCore
 import TrellisTrie
 
@@ -44,6 +45,11 @@ public struct MentionMarkupConstraint: LogitConstraint, Sendable {
     public let endToken: TokenID
     /// Entity tries; each stored sequence is entityOpen + name tokens + entityClose.
     public let tries: [PrefixTrie]
+    /// Score each decision by the model's probability renormalized over the allowed tokens
+    /// (p(open) / (p(open) + p(copy)), a candidate name among candidates), instead of by its
+    /// full-vocabulary probability. Forced copies cost nothing either way, so without this an
+    /// output with mentions pays for every name token while a plain copy pays almost nothing.
+    public var renormalizeDecisions: Bool = true
     private let spanTries: [Span: Int32]
     /// Per start chunk: the token position of the farthest allowed span end, or -1 for none.
     private let farthestEndPosition: [Int]
@@ -152,6 +158,21 @@ public struct MentionMarkupConstraint: LogitConstraint, Sendable {
     }
 
     public func isAccepting(_ state: State) -> Bool { state.phase == .finished }
+
+    public var biasesLogits: Bool { renormalizeDecisions }
+
+    /// Subtracts the log-sum-exp of the allowed entries (the row is already masked to them), so
+    /// they sum to probability 1. O(allowed) after the decoder's O(V) log-softmax.
+    public func addBias(in state: State, to logProbs: UnsafeMutableBufferPointer<Float>) {
+        guard renormalizeDecisions, case .only(let tokens) = allowed(in: state), tokens.count > 1 else { return }
+        var top = -Float.infinity
+        for t in tokens where Int(t) < logProbs.count { top = max(top, logProbs[Int(t)]) }
+        guard top.isFinite else { return }
+        var sum: Float = 0
+        for t in tokens where Int(t) < logProbs.count { sum += expf(logProbs[Int(t)] - top) }
+        let logZ = top + logf(sum)
+        for t in tokens where Int(t) < logProbs.count { logProbs[Int(t)] -= logZ }
+    }
 
     /// One linked mention read back from an output.
     public struct Link: Hashable, Sendable {
