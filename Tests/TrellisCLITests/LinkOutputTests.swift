@@ -7,7 +7,8 @@ import TrellisLinking
 /// `entity` that is an object, or null for NIL.
 final class LinkOutputTests: XCTestCase {
     func testEndToEndJSONShape() throws {
-        let linked = TrellisLinking.LinkedEntity(entityID: 7, key: "Michael Jordan", name: "Michael Jordan", score: 0, modelScore: 0, prior: nil)
+        let linked = try JSONDecoder().decode(TrellisLinking.LinkedEntity.self, from: Data(
+            #"{"entityID": 7, "key": "Michael Jordan", "name": "Michael Jordan", "score": 0, "modelScore": 0}"#.utf8))
         let output = EndToEndOutput(text: "Jordan met Zzyzx.", mentions: [
             .init(EndToEndMention(start: 0, end: 6, surface: "Jordan", entity: linked, confidence: 0.75)),
             .init(EndToEndMention(start: 11, end: 16, surface: "Zzyzx", entity: nil, confidence: 0.5)),

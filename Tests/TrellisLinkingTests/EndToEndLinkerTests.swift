@@ -161,8 +161,10 @@ final class EndToEndLinkerTests: XCTestCase {
         }
         let nilWins = try top(impossible: "AB", allowNil: true)
         XCTAssertEqual(nilWins.first?.isNil, true)
-        XCTAssertTrue(nilWins.allSatisfy(\.isNil))
-        XCTAssertEqual(try top(impossible: "AB", allowNil: false), [])
+        // The candidates stay listed (with their prior) but no name of theirs could be written.
+        XCTAssertTrue(nilWins.dropFirst().allSatisfy { $0.modelScore == -.infinity })
+        XCTAssertTrue(nilWins[0].score.isFinite)
+        XCTAssertTrue(try top(impossible: "AB", allowNil: false).allSatisfy { !$0.isNil && $0.modelScore == -.infinity })
         let entityWins = try top(impossible: "N", allowNil: true)
         XCTAssertFalse(entityWins.isEmpty)
         XCTAssertFalse(entityWins.contains(where: \.isNil))
