@@ -21,6 +21,8 @@ final class EngineBackend: TrellisBackend, @unchecked Sendable {
     let linkEndToken: TokenID
     /// Constraint building and the decode loop of `generate`.
     let generation: ServedGeneration
+    /// Surfaces end-to-end linking may mark: the store's mention table, else KB names.
+    let mentionTable: StoreOrNameMentionTable?
 
     init(engine: Engine, workspace: Workspace?) throws {
         self.engine = engine
@@ -33,8 +35,10 @@ final class EngineBackend: TrellisBackend, @unchecked Sendable {
             if counts.names > 0 {
                 try NameTrieIndex.tokenizeNames(store: store, tokenizer: engine.tokenizer, fingerprint: engine.tokenizer.fingerprint)
                 names = try NameTrieIndex.open(store: store, path: workspace.namesTriePath, endToken: linkEndToken)
+                mentionTable = try StoreOrNameMentionTable(store: store)
             } else {
                 names = nil
+                mentionTable = nil
             }
             if counts.passages > 0 {
                 try PassageIndex.tokenizePassages(store: store, tokenizer: engine.tokenizer, fingerprint: engine.tokenizer.fingerprint)
@@ -45,6 +49,7 @@ final class EngineBackend: TrellisBackend, @unchecked Sendable {
         } else {
             store = nil
             names = nil
+            mentionTable = nil
             passages = nil
         }
         generation = ServedGeneration(tokenizer: engine.tokenizer, stopTokens: engine.stopTokens, names: names?.constraint,
@@ -70,9 +75,7 @@ final class EngineBackend: TrellisBackend, @unchecked Sendable {
 
     func link(_ query: LinkQuery) async throws -> LinkResponse {
         guard let store, let names else { throw BackendError.unavailable("no knowledge base loaded; start the server with --store after `trellis kb import`") }
-        guard case .mentions(let mentions) = query.mode else {
-            throw BackendError.notSupported("end-to-end linking (finding mentions) is not available yet; mark mentions with [ ] or give offsets")
-        }
+        guard case .mentions(let mentions) = query.mode else { return try await linkEndToEnd(query, store: store) }
         // The API counts offsets in code points; the linker in characters.
         var scalarToChar: [Int] = []
         for (c, ch) in query.text.enumerated() { for _ in ch.unicodeScalars { scalarToChar.append(c) } }
@@ -86,6 +89,7 @@ final class EngineBackend: TrellisBackend, @unchecked Sendable {
         let tokenizer = engine.tokenizer, end = linkEndToken, text = query.text
         var linkOptions = LinkingOptions()
         linkOptions.beamSize = query.beam
+        linkOptions.allowNil = query.allowNil
         let options = linkOptions
         let ranked = try await batching.runOnDedicatedThread { client in
             let linker = EntityLinker(store: store, tokenizer: tokenizer, model: client, names: names, endToken: end, options: options)
@@ -94,9 +98,38 @@ final class EngineBackend: TrellisBackend, @unchecked Sendable {
         let chars = Array(text)
         let out = zip(zip(mentions, spans), ranked).map { pair, entities in
             LinkedMention(start: pair.0.start, end: pair.0.end, surface: String(chars[pair.1.start..<pair.1.end]),
-                          entities: entities.map { TrellisServer.LinkedEntity(key: $0.key, name: $0.name, score: Double($0.score)) })
+                          entities: entities.filter { !$0.isNil }.map { TrellisServer.LinkedEntity(key: $0.key, name: $0.name, score: Double($0.score)) },
+                          entity: .some(entities.first.flatMap { $0.isNil ? nil : TrellisServer.LinkedEntity(key: $0.key, name: $0.name, score: Double($0.score)) }))
         }
         return LinkResponse(text: text, mentions: out)
+    }
+
+    /// `end_to_end`: the model finds the mentions (spans the mention table knows) and links them.
+    /// Offsets go out in code points, as the API counts them.
+    private func linkEndToEnd(_ query: LinkQuery, store: TrellisStore) async throws -> LinkResponse {
+        let tokenizer = engine.tokenizer, end = linkEndToken, text = query.text, table = mentionTable
+        var options = EndToEndOptions()
+        options.beamSize = query.beam
+        options.allowNil = query.allowNil
+        let e2eOptions = options
+        let result = try await batching.runOnDedicatedThread { client in
+            let linker = try EndToEndLinker(store: store, tokenizer: tokenizer, model: client, mentionTable: table,
+                                            endToken: end, options: e2eOptions)
+            return try linker.link(text: text)
+        }
+        var charToScalar: [Int] = []
+        var scalars = 0
+        for ch in text {
+            charToScalar.append(scalars)
+            scalars += ch.unicodeScalars.count
+        }
+        charToScalar.append(scalars)
+        let mentions = result.mentions.map { m -> LinkedMention in
+            let entity = m.entity.map { TrellisServer.LinkedEntity(key: $0.key, name: $0.name, score: log(Double(max(m.confidence, 1e-9)))) }
+            return LinkedMention(start: charToScalar[m.start], end: charToScalar[m.end], surface: m.surface,
+                                 entities: entity.map { [$0] } ?? [], entity: .some(entity), confidence: Double(m.confidence))
+        }
+        return LinkResponse(text: text, mentions: mentions)
     }
 
     func search(_ query: SearchQuery) async throws -> SearchResponse {

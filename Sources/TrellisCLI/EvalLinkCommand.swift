@@ -45,6 +45,13 @@ struct EvalLinkCommand: ParsableCommand {
     @Option(help: "Read candidate evidence saved by --save-scores instead of running the model.") var loadScores: String?
     @Flag(help: "Rank without the model (its features are then constant): p(e|m), in-links and string features only.") var noModel = false
     @Option(help: "Score only this many best candidates by AIDA-train p(e|m) and as many by in-links (0: all).") var shortlist: Int = 6
+    @Flag(help: "Skip the with-candidates pass (with --kb: whole-KB disambiguation only).") var noCandidates = false
+    @Flag(help: "Skip AIDA entirely (with --extra: only the out-of-domain sets).") var noAida = false
+    @Flag(help: "End-to-end micro-F1 on the AIDA split (first --limit-docs documents) with a mention table built from AIDA train gold; implies --no-aida.") var endToEnd = false
+    @Option(help: "Beam width of end-to-end linking.") var endToEndBeam: Int = 4
+
+    /// The with-candidates pass runs no model: asked for, or skipped (--no-candidates, whole-KB only).
+    private var skipsModel: Bool { noModel || noCandidates }
 
     /// One scored mention as saved by --save-scores.
     struct ScoredMention: Codable {
@@ -66,6 +73,13 @@ struct EvalLinkCommand: ParsableCommand {
             let s = try kbStore.importKnowledgeBase(from: data + "/wiki_entities/entities.jsonl") { bar.update($0, $1) }
             bar.finish("\(s.records) entities")
         }
+        if endToEnd || noAida {
+            let engine = try Engine(modelPath: try modelOptions.resolvedPath())
+            let linker = try engine.makeLinker(store: kbStore, workspace: workspace, options: flags.options)
+            if endToEnd { try evaluateEndToEnd(engine: engine, store: kbStore) }
+            if extra { try evaluateExtra(linker: linker) }
+            return
+        }
         let trainDocs = try JSONLines.read(AIDADocument.self, from: data + "/aida_conll/aida_train.jsonl")
         try importTrainMentionTable(trainDocs, into: kbStore, workspace: workspace)
         let trainCounts = AIDAMentionCounts(documents: trainDocs)
@@ -83,7 +97,7 @@ struct EvalLinkCommand: ParsableCommand {
         if let loadScores {
             loaded = Dictionary(grouping: try JSONLines.read(ScoredMention.self, from: loadScores), by: \.doc)
         }
-        let needModel = (loaded == nil && !noModel) || kb || extra
+        let needModel = (loaded == nil && !skipsModel) || kb || extra
         let saveFile = try saveScores.map { try ScoreFile(path: $0) }
         let engine = needModel ? try Engine(modelPath: try modelOptions.resolvedPath()) : nil
         let linker = try engine?.makeLinker(store: kbStore, workspace: workspace, options: options)
@@ -123,7 +137,7 @@ struct EvalLinkCommand: ParsableCommand {
                 scoredMentions += saved
             } else {
                 let evidence: [[CandidateEvidence]]
-                if noModel {
+                if skipsModel {
                     evidence = zip(mentions, zip(candidateLists, keyLists)).map { m, lists in
                         let table = trainCounts.probabilities(surface: m.surface)
                         return zip(lists.0, lists.1).map { c, key in
@@ -168,7 +182,7 @@ struct EvalLinkCommand: ParsableCommand {
             return best.map { m.keys[$0] } == m.gold
         }.count
         print("  AIDA-train p(e|m), then popularity           micro-F1 \(pct(tableCorrect))")
-        for weight in weights where !noModel {
+        for weight in weights where !skipsModel {
             let correct = scoredMentions.filter { m in
                 let total = m.evidence.reduce(0) { $0 + max($1.prior, 0) + 1 }
                 let best = m.evidence.indices.max { a, b in
@@ -187,7 +201,7 @@ struct EvalLinkCommand: ParsableCommand {
             print("  Trellis ranker (\(self.ranker ?? "shipped weights")\(ranker.usesModel ? ", with model features" : ", no model features"))  micro-F1 \(pct(correct))")
         }
         if kb { print("  Trellis, whole KB trie (no candidates)        micro-F1 \(pct(kbCorrect))") }
-        if loaded == nil && !noModel {
+        if loaded == nil && !skipsModel {
             print(String(format: "  %.2f mentions/s (%.0f s; exact candidate scoring, shortlist %d)", Double(scored) / seconds, seconds, shortlist))
         }
         if let fitRanker { try fit(scoredMentions, writeTo: fitRanker) }
@@ -198,25 +212,150 @@ struct EvalLinkCommand: ParsableCommand {
         s.lowercased().replacingOccurrences(of: "_", with: " ").trimmingCharacters(in: .whitespaces)
     }
 
+    /// Wikidata id → Wikipedia title, from the AIDA testa gold pairs (evaluation side only: it
+    /// lets an out-of-domain gold QID be compared with a predicted title).
+    private func titlesByQID() throws -> [String: String] {
+        let path = data + "/aida_conll/aida_testa.jsonl"
+        guard FileManager.default.fileExists(atPath: path) else { return [:] }
+        var map: [String: String] = [:]
+        for doc in try JSONLines.read(AIDADocument.self, from: path) {
+            for m in doc.mentions { if let q = m.goldQID, let t = m.goldTitle { map[q] = t } }
+        }
+        return map
+    }
+
+    /// Whole-KB disambiguation on the ELEVANT sets. A prediction counts as correct when its title
+    /// equals the gold's Wikidata label (normalized) or the title AIDA testa pairs with the gold
+    /// QID. Also prints how many gold entities can be found in the KB at all by those two routes
+    /// (the rest can never be right) and the accuracy on those.
     private func evaluateExtra(linker: EntityLinker) throws {
+        let qidTitles = try titlesByQID()
         for name in ["kore50", "derczynski", "reuters128", "rss500"] {
             let path = data + "/el_extra_dev/\(name).jsonl"
-            guard FileManager.default.fileExists(atPath: path) else { continue }
+            guard FileManager.default.fileExists(atPath: path) else {
+                print("  \(name): missing (\(path))")
+                continue
+            }
             var docs = try JSONLines.read(ELDocument.self, from: path)
             if let limitDocs { docs = Array(docs.prefix(limitDocs)) }
-            var correct = 0, count = 0
+            var correct = 0, count = 0, reachable = 0, reachableCorrect = 0
+            let start = Date()
             for doc in docs {
                 let offsets = characterOffsets(doc.text)
-                let mentions = doc.mentions.filter { $0.goldQID != nil }
+                let mentions = doc.mentions.filter { $0.goldQID != nil && $0.end > $0.start }
                 guard !mentions.isEmpty else { continue }
                 let spans = mentions.map { MentionSpan(start: offsets[min($0.start, offsets.count - 1)], end: offsets[min($0.end, offsets.count - 1)]) }
                 let ranked = try linker.link(text: doc.text, spans: spans, candidates: spans.map { _ in nil }, topK: 1)
                 for (m, e) in zip(mentions, ranked) {
                     count += 1
-                    if let top = e.first, let gold = m.goldName, normalized(top.key) == normalized(gold) || normalized(top.name) == normalized(gold) { correct += 1 }
+                    var golds = Set<String>()
+                    if let g = m.goldName { golds.insert(normalized(g)) }
+                    if let q = m.goldQID, let t = qidTitles[q] { golds.insert(normalized(t)) }
+                    var inKB = false
+                    if !inKB, let q = m.goldQID, let t = qidTitles[q], try linker.store.entity(key: t) != nil { inKB = true }
+                    if !inKB, let g = m.goldName, try linker.store.entity(key: g) != nil { inKB = true }
+                    let hit = e.first.map { golds.contains(normalized($0.key)) || golds.contains(normalized($0.name)) } ?? false
+                    if hit { correct += 1 }
+                    if inKB || hit {
+                        reachable += 1
+                        if hit { reachableCorrect += 1 }
+                    }
                 }
             }
-            print(String(format: "  %@: %d in-KB mentions, accuracy %.1f (whole KB trie; gold compared by name, Wikidata labels vs Wikipedia titles)", name, count, 100 * Double(correct) / Double(max(count, 1))))
+            let seconds = Date().timeIntervalSince(start)
+            print(String(format: "  %@: %d docs, %d mentions with a gold QID: accuracy %.1f; gold found in the KB for %d, accuracy on those %.1f (%.1f mentions/s)",
+                         name, docs.count, count, 100 * Double(correct) / Double(max(count, 1)), reachable,
+                         100 * Double(reachableCorrect) / Double(max(reachable, 1)), Double(count) / max(seconds, 1e-9)))
         }
+    }
+
+    /// End-to-end linking on AIDA `split`: mentions must be found and linked; a prediction is
+    /// correct when its character span and entity both match an in-KB gold mention (strong
+    /// matching, micro-averaged). The mention table is surface → gold-entity counts over AIDA
+    /// train (never the evaluated split). Also prints a table-only baseline: greedy longest
+    /// match, left to right, each span linked to its most frequent train entity.
+    private func evaluateEndToEnd(engine: Engine, store: TrellisStore) throws {
+        var table = InMemoryMentionTable()
+        var unknownTitles = 0
+        var idCache: [String: EntityID?] = [:]
+        for doc in try JSONLines.read(AIDADocument.self, from: data + "/aida_conll/aida_train.jsonl") {
+            for m in doc.mentions {
+                guard let title = m.goldTitle else { continue }
+                let id: EntityID?
+                if let cached = idCache[title] { id = cached } else {
+                    id = try store.entity(key: title)?.id
+                    idCache[title] = id
+                }
+                guard let id else { unknownTitles += 1; continue }
+                table.add(surface: m.surface, entity: id)
+            }
+        }
+        try NameTrieIndex.tokenizeNames(store: store, tokenizer: engine.tokenizer, fingerprint: engine.tokenizer.fingerprint)
+        var options = EndToEndOptions()
+        options.beamSize = endToEndBeam
+        let linker = try EndToEndLinker(store: store, tokenizer: engine.tokenizer, model: engine.model, mentionTable: table,
+                                        endToken: EntityLinker.endToken(for: engine.tokenizer), options: options)
+        var docs = try JSONLines.read(AIDADocument.self, from: data + "/aida_conll/aida_\(split).jsonl")
+        if let limitDocs { docs = Array(docs.prefix(limitDocs)) }
+        struct Tally { var predicted = 0, gold = 0, correct = 0 }
+        var model = Tally(), greedy = Tally(), spansOnly = Tally()
+        var goldCoverable = 0
+        let bar = ProgressReporter("AIDA \(split) end-to-end")
+        let start = Date()
+        var modelSeconds = 0.0
+        for (n, doc) in docs.enumerated() {
+            let offsets = characterOffsets(doc.text)
+            struct Key: Hashable { var start: Int; var end: Int; var entity: String }
+            let gold = Set(doc.mentions.compactMap { m -> Key? in
+                guard let t = m.goldTitle else { return nil }
+                return Key(start: offsets[min(m.start, offsets.count - 1)], end: offsets[min(m.end, offsets.count - 1)], entity: t)
+            })
+            for g in gold where !(try table.candidates(forSurface: String(Array(doc.text)[g.start..<g.end]))).isEmpty { goldCoverable += 1 }
+            let result = try linker.link(text: doc.text)
+            modelSeconds += result.statistics.modelSeconds
+            let predicted = Set(result.mentions.compactMap { m in m.entity.map { Key(start: m.start, end: m.end, entity: $0.key) } })
+            model.predicted += predicted.count
+            model.gold += gold.count
+            model.correct += predicted.intersection(gold).count
+            let goldSpans = Set(gold.map { [$0.start, $0.end] })
+            spansOnly.predicted += predicted.count
+            spansOnly.gold += gold.count
+            spansOnly.correct += Set(predicted.map { [$0.start, $0.end] }).intersection(goldSpans).count
+            // Greedy longest-match baseline over the same chunks.
+            let input = EndToEndInput(text: doc.text, tokenizer: engine.tokenizer)
+            var c = 0
+            var baseline = Set<Key>()
+            while c < input.chunks.count {
+                var matched = false
+                if input.hasCore(c) {
+                    for end in stride(from: min(input.chunks.count, c + options.maxMentionChunks), to: c, by: -1) where input.hasCore(end - 1) {
+                        if let best = try table.candidates(forSurface: input.surface(c, end)).first,
+                           let key = try store.entities(ids: [best.entityID]).first?.key {
+                            baseline.insert(Key(start: input.chunks[c].coreStart, end: input.chunks[end - 1].end, entity: key))
+                            c = end
+                            matched = true
+                            break
+                        }
+                    }
+                }
+                if !matched { c += 1 }
+            }
+            greedy.predicted += baseline.count
+            greedy.gold += gold.count
+            greedy.correct += baseline.intersection(gold).count
+            bar.update(n + 1, docs.count)
+        }
+        bar.finish("\(docs.count) documents")
+        func f1(_ t: Tally) -> String {
+            let p = Double(t.correct) / Double(max(t.predicted, 1)), r = Double(t.correct) / Double(max(t.gold, 1))
+            return String(format: "P %.1f  R %.1f  micro-F1 %.1f", 100 * p, 100 * r, p + r > 0 ? 200 * p * r / (p + r) : 0)
+        }
+        let seconds = Date().timeIntervalSince(start)
+        print("AIDA-CoNLL \(split) end-to-end, first \(docs.count) documents, \(model.gold) in-KB gold mentions; mention table: \(table.entries.count) surfaces from AIDA train gold (\(unknownTitles) train links to titles not in the KB dropped)")
+        print("  gold mentions whose surface is in the table (recall ceiling): \(goldCoverable) (\(String(format: "%.1f", 100 * Double(goldCoverable) / Double(max(model.gold, 1))))%)")
+        print("  greedy longest match + most frequent entity    \(f1(greedy))")
+        print("  Trellis end-to-end (beam \(endToEndBeam))              \(f1(model))")
+        print("  Trellis, spans only (entity ignored)           \(f1(spansOnly))")
+        print(String(format: "  %.1f s per document (%.1f s in the model)", seconds / Double(max(docs.count, 1)), modelSeconds / Double(max(docs.count, 1))))
     }
 }

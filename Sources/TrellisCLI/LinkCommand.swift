@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TrellisEngine
 import TrellisLinking
+import TrellisStore
 
 /// Linking flags shared by `link` and `eval link`.
 struct LinkingFlags: ParsableArguments {
@@ -10,6 +11,7 @@ struct LinkingFlags: ParsableArguments {
     @Option(help: "Length penalty exponent for name scores.") var lengthPenalty: Float = 0
     @Flag(help: "Append forced name tokens in one pass (they then score as certain).") var jumpForward = false
     @Flag(help: "Rank candidate lists by model score + prior weight instead of the shipped candidate ranker.") var noRanker = false
+    @Flag(name: .customLong("nil"), help: "Let a mention link to NIL (no entity): candidate tries get a reserved NIL name.") var allowNil = false
 
     func validate() throws {
         guard beam >= 1 && beam <= 64 else { throw ValidationError("--beam must be 1...64") }
@@ -22,6 +24,7 @@ struct LinkingFlags: ParsableArguments {
         o.lengthPenalty = lengthPenalty
         o.jumpForward = jumpForward
         if noRanker { o.ranker = nil }
+        o.allowNil = allowNil
         return o
     }
 }
@@ -33,7 +36,9 @@ struct LinkCommand: ParsableCommand {
         discussion: """
         Mark mentions with brackets: trellis link "[Jordan] scored 40 points for the [Bulls]." \
         With --jsonl FILE, each line is {"text": "...", "mentions": [{"start": 0, "end": 6}]} or \
-        {"text": "... [marked] ..."}; output is one JSON object per line.
+        {"text": "... [marked] ..."}; output is one JSON object per line. With --end-to-end the text \
+        is plain: the model finds the mentions (spans the mention table knows) and links them in one pass. \
+        A mention whose answer is NIL (--nil) has "entity": null.
         """)
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var storeOptions: StoreOptions
@@ -41,12 +46,29 @@ struct LinkCommand: ParsableCommand {
     @Option(help: "How many entities to list per mention.") var topK: Int = 3
     @Flag(help: "Only use the mention table's candidates; leave mentions without candidates unlinked.") var candidatesOnly = false
     @Flag(help: "Print JSON instead of a table.") var json = false
+    @Flag(help: "Find the mentions in plain text and link them in one pass (GENRE's copy machine).") var endToEnd = false
     @Option(help: "Read documents from a JSONL file.") var jsonl: String?
     @Argument(help: "Text with [marked] mentions.") var text: String?
 
     struct Line: Decodable { var text: String; var mentions: [MentionSpan]? }
     struct Output: Encodable { var text: String; var mentions: [Mention] }
-    struct Mention: Encodable { var start: Int; var end: Int; var surface: String; var entities: [LinkedEntity] }
+    struct Mention: Encodable {
+        var start: Int
+        var end: Int
+        var surface: String
+        /// The best answer; null when it is NIL (or nothing was found).
+        var entity: LinkedEntity?
+        var entities: [LinkedEntity]
+        enum CodingKeys: String, CodingKey { case start, end, surface, entity, entities }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(start, forKey: .start)
+            try c.encode(end, forKey: .end)
+            try c.encode(surface, forKey: .surface)
+            try c.encode(entity, forKey: .entity)
+            try c.encode(entities, forKey: .entities)
+        }
+    }
 
     func run() throws {
         guard (text == nil) != (jsonl == nil) else { throw ValidationError("give either a text argument or --jsonl FILE") }
@@ -56,6 +78,7 @@ struct LinkCommand: ParsableCommand {
         }
         let engine = try Engine(modelPath: try modelOptions.resolvedPath())
         let store = try workspace.openStore()
+        if endToEnd { return try runEndToEnd(engine: engine, store: store) }
         let linker = try engine.makeLinker(store: store, workspace: workspace, options: flags.options)
         var inputs: [(String, [MentionSpan])] = []
         if let text {
@@ -76,13 +99,16 @@ struct LinkCommand: ParsableCommand {
         for (plain, spans) in inputs {
             let ranked = try linker.link(text: plain, spans: spans, candidatesOnly: candidatesOnly, topK: topK)
             let chars = Array(plain)
-            let mentions = zip(spans, ranked).map { Mention(start: $0.start, end: $0.end, surface: String(chars[$0.start..<$0.end]), entities: $1) }
+            let mentions = zip(spans, ranked).map {
+                Mention(start: $0.start, end: $0.end, surface: String(chars[$0.start..<$0.end]),
+                        entity: $1.first.flatMap { $0.isNil ? nil : $0 }, entities: $1.filter { !$0.isNil })
+            }
             if json || jsonl != nil {
                 print(String(decoding: try encoder.encode(Output(text: plain, mentions: mentions)), as: UTF8.self))
             } else {
                 for m in mentions {
                     print("\(m.surface)")
-                    if m.entities.isEmpty { print("    (no candidate)") }
+                    if m.entities.isEmpty { print("    (no candidate)") } else if m.entity == nil { print("    NIL (no entity) ranks first") }
                     for (i, e) in m.entities.enumerated() {
                         print("  \(i + 1). \(e.key)  score \(String(format: "%.3f", e.score))  model \(String(format: "%.3f", e.modelScore))" + (e.prior.map { "  prior \(String(format: "%.3f", $0))" } ?? ""))
                     }
@@ -90,4 +116,68 @@ struct LinkCommand: ParsableCommand {
             }
         }
     }
+
+    /// `--end-to-end`: plain text in; found mentions with their entity (null for NIL) out.
+    private func runEndToEnd(engine: Engine, store: TrellisStore) throws {
+        var texts: [String] = []
+        if let text { texts.append(text) }
+        if let jsonl {
+            let data = try String(contentsOfFile: jsonl, encoding: .utf8)
+            for (n, raw) in data.split(separator: "\n").enumerated() where !raw.trimmingCharacters(in: .whitespaces).isEmpty {
+                do { texts.append(try JSONDecoder().decode(Line.self, from: Data(raw.utf8)).text) } catch {
+                    throw ValidationError("\(jsonl):\(n + 1): \(error)")
+                }
+            }
+        }
+        try NameTrieIndex.tokenizeNames(store: store, tokenizer: engine.tokenizer, fingerprint: engine.tokenizer.fingerprint)
+        var options = EndToEndOptions()
+        options.beamSize = flags.beam
+        options.allowNil = flags.allowNil
+        let linker = try EndToEndLinker(store: store, tokenizer: engine.tokenizer, model: engine.model,
+                                        mentionTable: try StoreOrNameMentionTable(store: store), endToken: EntityLinker.endToken(for: engine.tokenizer), options: options)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        for text in texts {
+            let result = try linker.link(text: text)
+            let output = EndToEndOutput(text: text, mentions: result.mentions.map(EndToEndOutput.Mention.init))
+            if json || jsonl != nil {
+                print(String(decoding: try encoder.encode(output), as: UTF8.self))
+            } else {
+                if output.mentions.isEmpty { print("(no mentions found; \(result.candidateSpans) candidate spans)") }
+                for m in output.mentions {
+                    print("\(m.start)..<\(m.end) \(m.surface) -> \(m.entity?.key ?? "NIL")  confidence \(String(format: "%.2f", m.confidence))")
+                }
+            }
+        }
+    }
+}
+
+/// JSON of `trellis link --end-to-end`: each found mention with its entity (null for NIL).
+struct EndToEndOutput: Encodable {
+    struct Entity: Encodable { var key: String; var name: String }
+    struct Mention: Encodable {
+        var start: Int
+        var end: Int
+        var surface: String
+        var entity: Entity?
+        var confidence: Float
+        init(_ m: EndToEndMention) {
+            start = m.start
+            end = m.end
+            surface = m.surface
+            entity = m.entity.map { Entity(key: $0.key, name: $0.name) }
+            confidence = m.confidence
+        }
+        enum CodingKeys: String, CodingKey { case start, end, surface, entity, confidence }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(start, forKey: .start)
+            try c.encode(end, forKey: .end)
+            try c.encode(surface, forKey: .surface)
+            try c.encode(entity, forKey: .entity)
+            try c.encode(confidence, forKey: .confidence)
+        }
+    }
+    var text: String
+    var mentions: [Mention]
 }

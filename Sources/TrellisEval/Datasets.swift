@@ -13,8 +13,10 @@ public struct AIDADocument: Decodable, Sendable {
         public let end: Int
         public let surface: String
         public let goldTitle: String?
+        /// Wikidata id of the gold entity (testa only; nil elsewhere).
+        public let goldQID: String?
         public let candidates: [Candidate]
-        enum CodingKeys: String, CodingKey { case start, end, surface, goldTitle = "gold_title", candidates }
+        enum CodingKeys: String, CodingKey { case start, end, surface, goldTitle = "gold_title", goldQID = "gold_qid", candidates }
     }
     public let docNum: Int
     public let text: String

@@ -18,6 +18,8 @@ public struct LinkingOptions: Sendable {
     public var jumpForward: Bool = false
     /// The document prefix is cut to this many tokens (it is shared by all its mentions).
     public var maxDocumentTokens: Int = 384
+    /// Candidate tries also hold the reserved NIL name; a NIL answer ranks as `LinkedEntity.isNil`.
+    public var allowNil: Bool = false
     public var prompt = LinkingPrompt()
     /// With candidate lists, score every candidate name exactly by teacher forcing
     /// (`CandidateNameScorer`) instead of a beam search over the candidates' trie.
@@ -157,7 +159,8 @@ public final class EntityLinker {
             let total = candidates.reduce(0) { $0 + max($1.prior, 0) + 1 }
             for c in candidates { priors[c.entityID] = Float((max(c.prior, 0) + 1) / total) }
             guard let trie = try NameTrieIndex.candidates(candidates.map(\.entityID), store: store, tokenizer: tokenizer,
-                                                          endToken: endToken, prompt: options.prompt) else { return [] }
+                                                          endToken: endToken, prompt: options.prompt,
+                                                          includeNil: options.allowNil) else { return [] }
             let beam = min(max(options.beamSize, trie.payloadCount), options.maxCandidateBeam)
             let hyps = try search(PrefixTrieConstraint(trie: trie), beam: beam, question: question, document: document)
             let weight = Dictionary(candidates.map { ($0.entityID, max($0.prior, 0) + 1) }, uniquingKeysWith: max)
@@ -174,6 +177,10 @@ public final class EntityLinker {
         let ids = Array(Set(modelScores.keys).union(priors.keys))
         let records = Dictionary(uniqueKeysWithValues: try store.entities(ids: ids).map { ($0.id, $0) })
         for id in ids {
+            if id == EntityID(LinkedEntity.nilPayload), let m = modelScores[id] {
+                ranked.append(.nilAnswer(score: m, modelScore: m))
+                continue
+            }
             guard let record = records[id] else { continue }
             let m = modelScores[id] ?? -.infinity
             let p = priors[id]

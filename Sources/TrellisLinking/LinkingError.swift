@@ -6,6 +6,8 @@ public enum LinkingError: Error, CustomStringConvertible, Equatable {
     case emptyKnowledgeBase
     case unknownEntity(String)
     case namesNotTokenized(count: Int)
+    case noMarkerToken(String)
+    case emptyText
 
     public var description: String {
         switch self {
@@ -15,6 +17,8 @@ public enum LinkingError: Error, CustomStringConvertible, Equatable {
         case .emptyKnowledgeBase: return "the knowledge base has no entity names; import one with `trellis kb import FILE`"
         case .unknownEntity(let key): return "unknown entity '\(key)' (not in the knowledge base)"
         case .namesNotTokenized(let n): return "\(n) names have no token ids yet; run `trellis kb import` again to tokenize them"
+        case .noMarkerToken(let spelling): return "the tokenizer has no single token for the end-to-end marker \(spelling)"
+        case .emptyText: return "the text to link is empty"
         }
     }
 }

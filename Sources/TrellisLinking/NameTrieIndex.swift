@@ -80,12 +80,17 @@ public struct NameTrieIndex: Sendable {
         return NameTrieIndex(tries: try PrefixTrieOverlay(base: base), endToken: endToken)
     }
 
-    /// A trie over just the names of `entities` (a mention's candidates), built per request.
+    /// A trie over just the names of `entities` (a mention's candidates), built per request;
+    /// with `includeNil`, also the reserved NIL name (payload `LinkedEntity.nilPayload`).
     public static func candidates(_ entities: [EntityID], store: TrellisStore, tokenizer: any TextTokenizer,
-                                  endToken: TokenID, prompt: LinkingPrompt = LinkingPrompt()) throws -> PrefixTrie? {
+                                  endToken: TokenID, prompt: LinkingPrompt = LinkingPrompt(),
+                                  includeNil: Bool = false) throws -> PrefixTrie? {
         var builder = PrefixTrieBuilder()
+        if includeNil {
+            builder.insert(tokenizer.encode(prompt.answerText(LinkedEntity.nilKey)) + [endToken], payload: LinkedEntity.nilPayload)
+        }
         for id in entities {
-            guard let payload = UInt32(exactly: id) else { continue }
+            guard let payload = UInt32(exactly: id), payload != LinkedEntity.nilPayload else { continue }
             for name in try store.names(ofEntity: id) {
                 let tokens = name.tokens ?? tokenizer.encode(prompt.answerText(name.name))
                 guard !tokens.isEmpty else { continue }

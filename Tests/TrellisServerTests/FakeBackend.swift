@@ -79,6 +79,10 @@ final class FakeBackend: TrellisBackend, @unchecked Sendable {
                     LinkedEntity(key: "Q\(abs(name.hashValue % 1000) * 10 + rank)", name: rank == 0 ? name : "\(name) (\(rank))",
                                  score: -Double(rank) - 0.5, description: query.candidatesOnly ? "candidate" : nil)
                 }
+                // With allow_nil, names starting "Zz" are out of the KB: NIL.
+                if query.allowNil && name.hasPrefix("Zz") {
+                    return LinkedMention(start: span.start, end: span.end, surface: name, entities: [], entity: .some(nil))
+                }
                 return LinkedMention(start: span.start, end: span.end, surface: name, entities: entities)
             }
             return LinkResponse(text: query.text, mentions: mentions)

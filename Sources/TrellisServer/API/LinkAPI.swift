@@ -27,15 +27,18 @@ public struct LinkRequest: Codable, Sendable, Equatable {
     public var topK: Int?
     public var beam: Int?
     public var candidatesOnly: Bool?
+    /// Let a mention link to NIL (reported as `"entity": null`).
+    public var allowNil: Bool?
 
     public init(text: String, mentions: [MentionSpan]? = nil, endToEnd: Bool? = nil, topK: Int? = nil,
-                beam: Int? = nil, candidatesOnly: Bool? = nil) {
+                beam: Int? = nil, candidatesOnly: Bool? = nil, allowNil: Bool? = nil) {
         self.text = text
         self.mentions = mentions
         self.endToEnd = endToEnd
         self.topK = topK
         self.beam = beam
         self.candidatesOnly = candidatesOnly
+        self.allowNil = allowNil
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
@@ -44,6 +47,7 @@ public struct LinkRequest: Codable, Sendable, Equatable {
         case topK = "top_k"
         case beam
         case candidatesOnly = "candidates_only"
+        case allowNil = "allow_nil"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -54,6 +58,7 @@ public struct LinkRequest: Codable, Sendable, Equatable {
         topK = try c.optional(.topK)
         beam = try c.optional(.beam)
         candidatesOnly = try c.optional(.candidatesOnly)
+        allowNil = try c.optional(.allowNil)
     }
 }
 
@@ -73,13 +78,16 @@ public struct LinkQuery: Sendable, Equatable {
     public var beam: Int
     /// Only entities from the mention table's candidates (no whole-KB fallback).
     public var candidatesOnly: Bool
+    /// Let a mention link to NIL.
+    public var allowNil: Bool
 
-    public init(text: String, mode: Mode, topK: Int, beam: Int, candidatesOnly: Bool) {
+    public init(text: String, mode: Mode, topK: Int, beam: Int, candidatesOnly: Bool, allowNil: Bool = false) {
         self.text = text
         self.mode = mode
         self.topK = topK
         self.beam = beam
         self.candidatesOnly = candidatesOnly
+        self.allowNil = allowNil
     }
 }
 
@@ -100,18 +108,38 @@ public struct LinkedEntity: Codable, Sendable, Equatable {
     }
 }
 
-/// One mention with its ranked entities (empty when the mention links to nothing, NIL).
+/// One mention with its answer and ranked entities. `entity` is the best entity, or null when
+/// the mention links to nothing (NIL); it is always present in the JSON.
 public struct LinkedMention: Codable, Sendable, Equatable {
     public var start: Int
     public var end: Int
     public var surface: String
+    public var entity: LinkedEntity?
     public var entities: [LinkedEntity]
+    /// End-to-end only: share of the beam's probability that agrees on this span and entity.
+    public var confidence: Double?
 
-    public init(start: Int, end: Int, surface: String, entities: [LinkedEntity]) {
+    /// `entity` defaults to the first of `entities` (nil: NIL).
+    public init(start: Int, end: Int, surface: String, entities: [LinkedEntity], entity: LinkedEntity?? = .none,
+                confidence: Double? = nil) {
         self.start = start
         self.end = end
         self.surface = surface
         self.entities = entities
+        self.entity = entity ?? entities.first
+        self.confidence = confidence
+    }
+
+    enum CodingKeys: String, CodingKey { case start, end, surface, entity, entities, confidence }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(start, forKey: .start)
+        try c.encode(end, forKey: .end)
+        try c.encode(surface, forKey: .surface)
+        try c.encode(entity, forKey: .entity)
+        try c.encode(entities, forKey: .entities)
+        try c.encodeIfPresent(confidence, forKey: .confidence)
     }
 }
 

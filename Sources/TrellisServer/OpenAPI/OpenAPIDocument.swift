@@ -532,7 +532,7 @@ enum OpenAPIDocument {
           },
           "end_to_end": {
             "type": "boolean",
-            "description": "Find the mentions and link them in one pass."
+            "description": "Find the mentions in plain text and link them in one pass (GENRE's copy-the-input machine: mentions are spans whose surface the mention table knows). Each found mention has its `entity` (null for NIL) and a `confidence`."
           },
           "top_k": {
             "type": "integer",
@@ -547,6 +547,10 @@ enum OpenAPIDocument {
           "candidates_only": {
             "type": "boolean",
             "description": "Only candidates from the mention table."
+          },
+          "allow_nil": {
+            "type": "boolean",
+            "description": "Let a mention link to NIL (no entity in the KB): candidate tries get a reserved NIL name; a NIL answer is reported as `entity: null`."
           }
         },
         "required": [
@@ -589,18 +593,34 @@ enum OpenAPIDocument {
           "surface": {
             "type": "string"
           },
+          "entity": {
+            "description": "The answer: the best entity, or null for NIL (no entity).",
+            "oneOf": [
+              {
+                "$ref": "#/components/schemas/LinkedEntity"
+              },
+              {
+                "type": "null"
+              }
+            ]
+          },
           "entities": {
             "type": "array",
             "items": {
               "$ref": "#/components/schemas/LinkedEntity"
             },
-            "description": "Ranked; empty for NIL."
+            "description": "Ranked, NIL excluded; empty when nothing could be linked."
+          },
+          "confidence": {
+            "type": "number",
+            "description": "End-to-end only: share (0-1) of the beam's probability that agrees on this span and entity."
           }
         },
         "required": [
           "start",
           "end",
           "surface",
+          "entity",
           "entities"
         ]
       },

@@ -12,7 +12,7 @@ struct RequestValidator: Sendable {
         let topK = try bounded(request.topK ?? min(5, limits.maxTopK), field: "top_k", min: 1, bound: "max_top_k", limit: limits.maxTopK)
         let beam = try bounded(request.beam ?? min(5, limits.maxBeam), field: "beam", min: 1, bound: "max_beam", limit: limits.maxBeam)
         let candidatesOnly = request.candidatesOnly ?? false
-        let query: LinkQuery
+        var query: LinkQuery
         if request.endToEnd == true {
             if request.mentions != nil {
                 throw APIError.invalid("mentions", "give either `mentions` or `end_to_end`, not both")
@@ -34,6 +34,7 @@ struct RequestValidator: Sendable {
             }
             query = LinkQuery(text: clean, mode: .mentions(spans), topK: topK, beam: beam, candidatesOnly: candidatesOnly)
         }
+        query.allowNil = request.allowNil ?? false
         if case .mentions(let spans) = query.mode, spans.count > limits.maxMentions {
             throw APIError.overLimit(field: "mentions", value: spans.count, bound: "max_mentions", limit: limits.maxMentions)
         }
