@@ -19,6 +19,7 @@ public struct LinkingOptions: Sendable {
     /// The document prefix is cut to this many tokens (it is shared by all its mentions).
     public var maxDocumentTokens: Int = 384
     /// Candidate tries also hold the reserved NIL name; a NIL answer ranks as `LinkedEntity.isNil`.
+    /// Candidate lists are then searched in their trie (model + weighted prior), not ranked.
     public var allowNil: Bool = false
     public var prompt = LinkingPrompt()
     /// With candidate lists, score every candidate name exactly by teacher forcing
@@ -117,7 +118,9 @@ public final class EntityLinker {
         let exactNeedsModel = options.ranker?.usesModel ?? true
         var exact: [Int] = [], searched: [Int] = []
         for (i, span) in spans.enumerated() {
-            if let cands = resolved[i], options.exactCandidateScoring {
+            // NIL's score comes from the model writing the NIL name in the candidates' trie, so
+            // with NIL allowed candidate lists take the trie search (model + weighted prior).
+            if let cands = resolved[i], options.exactCandidateScoring, !options.allowNil {
                 guard !cands.isEmpty else { continue }
                 if exactNeedsModel { resolved[i] = try shortlist(cands, surface: String(chars[span.start..<span.end])) }
                 exact.append(i)
