@@ -1,5 +1,6 @@
 import Foundation
 import TrellisAutomata
+import TrellisControl
 import TrellisCore
 import TrellisDecoding
 import TrellisFMIndex
@@ -38,7 +39,10 @@ struct ServedGeneration: Sendable {
          nameEndToken: TokenID, corpus: FMIndex?) {
         self.tokenizer = tokenizer
         self.stopTokens = stopTokens
-        self.vocabulary = (0..<tokenizer.vocabularySize).map { tokenizer.tokenBytes(TokenID($0)) }
+        // Special tokens spell no text: the word DFAs must not read their names as words.
+        self.vocabulary = (0..<tokenizer.vocabularySize).map { t in
+            tokenizer.isSpecial(TokenID(t)) ? [] : tokenizer.tokenBytes(TokenID(t))
+        }
         self.names = names
         self.nameEndToken = nameEndToken
         self.corpus = corpus
@@ -89,7 +93,10 @@ struct ServedGeneration: Sendable {
         if let m = spec.minWords { object["min_words"] = m }
         if let m = spec.maxWords { object["max_words"] = m }
         let json = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
-        let dfa = try TrellisAutomata.ConstraintSpec.parse(json).compile(vocabulary: vocabulary, eos: tokenizer.eosTokenID)
+        var parsed = try TrellisAutomata.ConstraintSpec.parse(json)
+        // The output may end (with EOS) only in an accepting state, e.g. after min_words words.
+        parsed.endWithEOS = tokenizer.eosTokenID != nil
+        let dfa = try parsed.compile(vocabulary: vocabulary, eos: tokenizer.eosTokenID)
         let constraint = DFAConstraint(dfa: dfa, maxTokens: maxTokens)
         guard !constraint.allowed(in: constraint.initialState).isEmpty else {
             throw BackendError.impossibleConstraint("no output of at most \(maxTokens) tokens can satisfy the constraint")
@@ -143,9 +150,15 @@ struct ServedGeneration: Sendable {
             result = try generate(Unconstrained(), budget: maxTokens)
             output.finish()
         case .words(let dfa):
-            result = try generate(DFAConstraint(dfa: dfa, maxTokens: maxTokens), budget: maxTokens)
+            // Only the DFA's own end token may end the output (in an accepting state); the other
+            // stop tokens (end of turn, ...) would otherwise end it anywhere.
+            let others = stopTokens.subtracting(tokenizer.eosTokenID.map { [$0] } ?? [])
+            result = try generate(StopTokenGate(DFAConstraint(dfa: dfa, maxTokens: maxTokens), forbidding: others,
+                                                vocabularySize: vocabulary.count), budget: maxTokens)
             output.finish()
-            satisfied = dfa.accepts(tokens)
+            // The end token that stopped generation is not among the output tokens; the DFA reads it.
+            let ended = result.finishReason == .stop && tokenizer.eosTokenID != nil
+            satisfied = dfa.accepts(ended ? tokens + [tokenizer.eosTokenID!] : tokens)
         case .choices(let trie, let end, let choices):
             // One extra step for the end token, which is not output.
             result = try generate(trie, budget: maxTokens + 1, extraStop: end, buffered: true)

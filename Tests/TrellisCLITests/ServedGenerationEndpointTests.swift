@@ -142,6 +142,24 @@ final class ServedGenerationEndpointTests: XCTestCase {
         XCTAssertTrue(["red", "green"].contains(text ?? "<none>"), "\(completion.body)")
     }
 
+    /// A word-count DFA decides when the output may end: EOS is masked until min_words words
+    /// exist, and the reported satisfaction reads the end token that stopped generation.
+    func testMinWordsHoldsOffTheEndToken() throws {
+        let server = try ToyServer(try ToyServedBackend(names: nil, corpus: nil))
+        defer { server.stop() }
+        for seed in 0..<6 {
+            let (status, body) = try server.post("/v1/generate", """
+                {"prompt": "Say \(seed):", "temperature": 1.0, "seed": \(seed), "max_tokens": 40,
+                 "constraint": {"min_words": 3, "max_words": 5}}
+                """)
+            XCTAssertEqual(status, 200, "\(body)")
+            let text = body["text"] as? String ?? ""
+            XCTAssertEqual(body["finish_reason"] as? String, "stop", "seed \(seed): `\(text)`")
+            XCTAssertEqual(body["constraint_satisfied"] as? Bool, true, "seed \(seed): `\(text)`")
+            XCTAssertFalse(text.isEmpty, "seed \(seed): three words cannot be empty")
+        }
+    }
+
     func testKBEntityGivesAKnowledgeBaseName() throws {
         let server = try ToyServer(try ToyServedBackend(names: Self.names, corpus: nil))
         defer { server.stop() }
