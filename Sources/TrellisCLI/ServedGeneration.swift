@@ -92,6 +92,8 @@ struct ServedGeneration: Sendable {
         if let b = spec.bannedWords { object["banned"] = b }
         if let m = spec.minWords { object["min_words"] = m }
         if let m = spec.maxWords { object["max_words"] = m }
+        // Caps an open-ended word count at the budget (a word takes a token); else it counts to 1000.
+        object["max_tokens"] = maxTokens
         let json = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
         var parsed = try TrellisAutomata.ConstraintSpec.parse(json)
         // The output may end (with EOS) only in an accepting state, e.g. after min_words words.
