@@ -29,7 +29,7 @@ struct BenchControlCommand: ParsableCommand {
         let engine = try Engine(modelPath: try modelOptions.resolvedPath())
         let generator = try engine.makeConstrainedGenerator()
         let v = engine.model.vocabularySize
-        var rng = SplitMixBench(seed: 42)
+        var rng = SplitMix64(seed: 42)
         let concepts = ["dog", "frisbee", "catch"].map { EnglishInflection.forms(of: $0) }
         var clock = Date()
         let dfa = try generator.compile(ConstraintSpec(keywords: concepts, maxTokens: steps, endWithEOS: true))
@@ -99,17 +99,5 @@ struct BenchControlCommand: ParsableCommand {
         let perToken = seconds / Double(emSequences * length)
         print(String(format: "EM H=%d: one iteration over %d × %d tokens in %.2f s (%.2f µs/token; 100k × 32 ≈ %.0f s per iteration)",
                      h, emSequences, length, seconds, perToken * 1e6, perToken * 100_000 * 32))
-    }
-}
-
-struct SplitMixBench: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

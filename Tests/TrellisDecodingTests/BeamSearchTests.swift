@@ -46,7 +46,7 @@ final class BeamSearchTests: XCTestCase {
         compared = 0
         defer { XCTAssertGreaterThan(compared, 300, "the seeds produce real results to compare") }
         for seed in UInt64(1)...240 {
-            var rng = TestRandom(seed: seed)
+            var rng = SplitMix64(seed: seed)
             let vocab = Int.random(in: 3...7, using: &rng)
             let end: TokenID = 0
             let impossible: Set<TokenID> = seed % 5 == 0 ? [TokenID(vocab - 1)] : []
@@ -92,7 +92,7 @@ final class BeamSearchTests: XCTestCase {
     func testTrieConstrainedSearchReturnsOnlyStoredNamesRankedExactly() throws {
         let vocab = 12, end: TokenID = 0
         for seed in UInt64(1)...25 {
-            var rng = TestRandom(seed: seed)
+            var rng = SplitMix64(seed: seed)
             let (trie, names) = try randomNameTrie(rng: &rng, vocabulary: vocab, end: end, count: Int.random(in: 1...9, using: &rng))
             let model = ToyModel(vocabularySize: vocab, salt: seed)
             let options = BeamSearchOptions(beamSize: names.count, maxNewTokens: 8, lengthPenalty: 0, endTokens: [end])
@@ -138,7 +138,7 @@ final class BeamSearchTests: XCTestCase {
     func testJumpForwardEqualsTokenByToken() throws {
         var fewerCalls = 0
         for seed in UInt64(1)...30 {
-            var rng = TestRandom(seed: seed)
+            var rng = SplitMix64(seed: seed)
             let (trie, _) = try randomNameTrie(rng: &rng, vocabulary: 9, end: 0, count: Int.random(in: 1...10, using: &rng), maxLength: 8)
             for scoring in [ForcedTokenScoring.modelLogProbability, .certain] {
                 var outcomes: [[BeamHypothesis<PrefixTrie.Node>]] = []
@@ -187,7 +187,7 @@ final class BeamSearchTests: XCTestCase {
     func testEarlyStoppingIsExact() throws {
         var saved = 0
         for seed in UInt64(1)...40 {
-            var rng = TestRandom(seed: seed)
+            var rng = SplitMix64(seed: seed)
             let vocab = Int.random(in: 3...6, using: &rng)
             let alpha: Float = [0, 0.5, 1][Int(seed % 3)]
             var outcomes: [[BeamHypothesis<Void>]] = []
@@ -212,7 +212,7 @@ final class BeamSearchTests: XCTestCase {
     func testWorkspaceReuseGivesIdenticalResults() throws {
         let workspace = BeamSearchWorkspace()
         for seed in UInt64(1)...12 {
-            var rng = TestRandom(seed: seed)
+            var rng = SplitMix64(seed: seed)
             let vocab = Int.random(in: 5...12, using: &rng)
             let (trie, _) = try randomNameTrie(rng: &rng, vocabulary: vocab, end: 0, count: 8)
             let options = BeamSearchOptions(beamSize: 3, maxNewTokens: 8, endTokens: [0], jumpForward: seed % 2 == 0)

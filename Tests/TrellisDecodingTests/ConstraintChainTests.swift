@@ -7,7 +7,7 @@ import XCTest
 final class ConstraintChainTests: XCTestCase {
     /// Intersections of every pair of representations equal the set intersection.
     func testIntersectionOfEveryRepresentationMatchesSets() {
-        var rng = TestRandom(seed: 8)
+        var rng = SplitMix64(seed: 8)
         let vocab = 70
         func random() -> (AllowedTokens, Set<TokenID>) {
             let set = Set((0..<Int.random(in: 0...40, using: &rng)).map { _ in TokenID.random(in: 0..<TokenID(vocab), using: &rng) })

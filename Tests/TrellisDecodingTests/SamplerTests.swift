@@ -46,7 +46,7 @@ final class SamplerTests: XCTestCase {
     /// Top-k and top-p supports equal their brute-force definitions on random rows, and the
     /// empirical frequencies follow the renormalized probabilities.
     func testTopKAndTopPRestrictSupportExactly() {
-        var rng = TestRandom(seed: 4)
+        var rng = SplitMix64(seed: 4)
         for trial in 0..<200 {
             let n = Int.random(in: 1...300, using: &rng)
             let row: [Float] = (0..<n).map { _ in Int.random(in: 0..<15, using: &rng) == 0 ? -.infinity : Float(Int.random(in: -40...40, using: &rng)) / 8 }

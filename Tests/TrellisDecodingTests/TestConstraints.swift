@@ -32,7 +32,7 @@ struct BonusConstraint: LogitConstraint {
 
 /// Random entity-name tries: names over tokens 1..<vocabulary, each followed by `end`, built
 /// from shared stems so that some tokens are forced and some branch.
-func randomNameTrie(rng: inout TestRandom, vocabulary: Int, end: TokenID, count: Int, maxLength: Int = 5) throws
+func randomNameTrie(rng: inout SplitMix64, vocabulary: Int, end: TokenID, count: Int, maxLength: Int = 5) throws
     -> (trie: PrefixTrie, names: Set<[TokenID]>)
 {
     var builder = PrefixTrieBuilder()

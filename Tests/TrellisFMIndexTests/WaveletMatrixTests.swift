@@ -1,3 +1,4 @@
+import TrellisCore
 import XCTest
 @testable import TrellisFMIndex
 

@@ -7,7 +7,7 @@ import TrellisTrie
 @testable import TrellisLinking
 
 final class CandidateNameScorerTests: XCTestCase {
-    private func randomNames(_ rng: inout TestRandom, vocabulary: Int, end: TokenID, count: Int) -> [[TokenID]] {
+    private func randomNames(_ rng: inout SplitMix64, vocabulary: Int, end: TokenID, count: Int) -> [[TokenID]] {
         var names: [[TokenID]] = []
         var seen = Set<[TokenID]>()
         while names.count < count {
@@ -28,7 +28,7 @@ final class CandidateNameScorerTests: XCTestCase {
     func testExactScoresMatchBruteForce() throws {
         let vocab = 11, end: TokenID = 0
         for seed in UInt64(1)...20 {
-            var rng = TestRandom(seed: seed)
+            var rng = SplitMix64(seed: seed)
             let model = ToyModel(vocabularySize: vocab, salt: seed)
             let document = try model.makeSequence()
             let prefix: [TokenID] = [3, 4, 5]
@@ -59,7 +59,7 @@ final class CandidateNameScorerTests: XCTestCase {
     func testExactScoresAgreeWithWideBeamSearch() throws {
         let vocab = 13, end: TokenID = 0
         for seed in UInt64(1)...15 {
-            var rng = TestRandom(seed: seed)
+            var rng = SplitMix64(seed: seed)
             let model = ToyModel(vocabularySize: vocab, salt: seed &* 7)
             let names = randomNames(&rng, vocabulary: vocab, end: end, count: Int.random(in: 1...9, using: &rng))
             var builder = PrefixTrieBuilder()

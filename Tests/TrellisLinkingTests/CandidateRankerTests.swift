@@ -1,3 +1,4 @@
+import TrellisCore
 import Foundation
 import XCTest
 import TrellisStore
@@ -9,7 +10,7 @@ final class CandidateRankerTests: XCTestCase {
     /// pure noise: the fit puts a large positive weight on feature 0, a small one on feature 1,
     /// and ranks held-out mentions almost perfectly.
     func testFitRecoversTheSeparatingFeature() {
-        var rng = TestRandom(seed: 42)
+        var rng = SplitMix64(seed: 42)
         func example(group: Int) -> CandidateRanker.Example {
             let n = Int.random(in: 2...6, using: &rng)
             let gold = Int.random(in: 0..<n, using: &rng)
@@ -37,7 +38,7 @@ final class CandidateRankerTests: XCTestCase {
 
     /// The Newton fit reaches the optimum: the regularized gradient vanishes.
     func testFitIsAStationaryPoint() {
-        var rng = TestRandom(seed: 7)
+        var rng = SplitMix64(seed: 7)
         let examples = (0..<80).map { g -> CandidateRanker.Example in
             let n = Int.random(in: 2...4, using: &rng)
             return CandidateRanker.Example(features: (0..<n).map { _ in [Double.random(in: -1...1, using: &rng), Double.random(in: 0...3, using: &rng)] },

@@ -76,7 +76,7 @@ final class EndToEndLinkerTests: XCTestCase {
     /// returns copies the input exactly, with well-formed markers and candidate names only; and
     /// the linker's spans are the surfaces at their character offsets.
     func testOutputsCopyTheInputWithWellFormedMarkupOnRandomData() throws {
-        var rng = TestRandom(seed: 42)
+        var rng = SplitMix64(seed: 42)
         let syllables = ["ka", "lo", "mi", "ta", "ru", "Be", "No", "Sa", "Vi"]
         for trial in 0..<30 {
             let store = try TrellisStore.inMemory()

@@ -11,11 +11,11 @@ let pathTolerance: Float = 5e-4
 /// The checks, written once against any model and run on a tiny one and on the real one.
 struct ConsistencyChecks {
     let model: TransformerModel
-    var rng: TinyRandom
+    var rng: SplitMix64
 
     init(model: TransformerModel, seed: UInt64) {
         self.model = model
-        rng = TinyRandom(seed: seed)
+        rng = SplitMix64(seed: seed)
     }
 
     mutating func tokens(_ n: Int) -> [TokenID] {
@@ -184,7 +184,7 @@ final class TinyConsistencyTests: XCTestCase {
     func testRandomCacheOperationsAgainstRecompute() throws {
         for seed in UInt64(1)...6 {
             let model = try tinyModel(pageSize: 3)
-            var rng = TinyRandom(seed: seed)
+            var rng = SplitMix64(seed: seed)
             var live: [(SequenceID, [TokenID])] = []
             let out = LogitMatrix(rows: 0, width: model.vocabularySize)
             for step in 0..<40 {

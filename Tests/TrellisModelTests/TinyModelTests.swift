@@ -15,7 +15,7 @@ final class TinyModelTests: XCTestCase {
     }
 
     func randomTokens(_ n: Int, vocabulary: Int, seed: UInt64) -> [TokenID] {
-        var rng = TinyRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         return (0..<n).map { _ in TokenID(rng.next() % UInt64(vocabulary)) }
     }
 

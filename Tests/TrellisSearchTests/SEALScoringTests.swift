@@ -40,7 +40,7 @@ final class SEALScoringTests: XCTestCase {
     }
 
     func testExactMatchesAgreeWithBruteForce() {
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         for trial in 0..<200 {
             let tokens = (0..<Int(rng.next() % 30)).map { _ in TokenID(rng.next() % 4) }
             let ngrams = (0..<6).map { _ in
@@ -53,18 +53,5 @@ final class SEALScoringTests: XCTestCase {
                 XCTAssertEqual(found.first { $0.ngram == g }?.offset, first, "seed 7 trial \(trial) n-gram \(g)")
             }
         }
-    }
-}
-
-/// Small seeded generator for these tests (SplitMix64).
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -27,7 +27,7 @@ final class SEALSearchTests: XCTestCase {
 
     func testEveryGeneratedNgramOccursInTheCorpusWithItsCountAndLogProb() throws {
         for seed in UInt64(1)...8 {
-            var rng = SplitMix(seed: seed)
+            var rng = SplitMix64(seed: seed)
             let vocabulary = 3 + Int(rng.next() % 10)
             let passages = (0..<(1 + Int(rng.next() % 6))).map { _ in
                 (0..<Int(rng.next() % 25)).map { _ in TokenID(rng.next() % UInt64(vocabulary)) }

@@ -1,3 +1,4 @@
+import TrellisCore
 import Foundation
 @testable import TrellisServer
 import XCTest
@@ -6,17 +7,6 @@ import XCTest
 /// is a well-formed HTTP response carrying JSON (success or `{"error": …}`) or a complete SSE
 /// stream, never a 5xx, a hang or a dropped connection, and that the server is healthy after.
 final class FuzzTests: XCTestCase {
-    /// A small deterministic generator (SplitMix64), so a failure can be replayed from its seed.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9e37_79b9_7f4a_7c15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-            return z ^ (z >> 31)
-        }
-    }
 
     static let paths = ["/v1/link", "/v1/search", "/v1/generate", "/v1/completions", "/v1/chat/completions", "/health", "/metrics"]
 
@@ -45,7 +35,7 @@ final class FuzzTests: XCTestCase {
                             ",", ":", #""\u0000""#, #""\ud800""#, #""\uD83D\uDE00""#, #""stream": true"#, #""[x]""#, "\\", "\u{FEFF}",
                             #""max_tokens": 100000"#, #""beam": 1000"#, "NaN", "Infinity", "\t\n"]
 
-    static func randomValue(_ rng: inout SplitMix, depth: Int) -> String {
+    static func randomValue(_ rng: inout SplitMix64, depth: Int) -> String {
         switch Int.random(in: 0..<(depth > 2 ? 7 : 9), using: &rng) {
         case 0: return "null"
         case 1: return Bool.random(using: &rng) ? "true" : "false"
@@ -59,7 +49,7 @@ final class FuzzTests: XCTestCase {
         }
     }
 
-    static func randomObject(_ rng: inout SplitMix, depth: Int) -> String {
+    static func randomObject(_ rng: inout SplitMix64, depth: Int) -> String {
         let count = Int.random(in: 0...5, using: &rng)
         let members = (0..<count).map { _ in
             "\"\(Self.fieldNames.randomElement(using: &rng)!)\": \(Self.randomValue(&rng, depth: depth))"
@@ -67,7 +57,7 @@ final class FuzzTests: XCTestCase {
         return "{" + members.joined(separator: ", ") + "}"
     }
 
-    static func mutate(_ body: String, _ rng: inout SplitMix) -> [UInt8] {
+    static func mutate(_ body: String, _ rng: inout SplitMix64) -> [UInt8] {
         var bytes = Array(body.utf8)
         for _ in 0..<Int.random(in: 1...3, using: &rng) {
             let position = bytes.isEmpty ? 0 : Int.random(in: 0..<bytes.count, using: &rng)
@@ -85,7 +75,7 @@ final class FuzzTests: XCTestCase {
         return bytes
     }
 
-    static func makeBody(for path: String, _ rng: inout SplitMix) -> [UInt8] {
+    static func makeBody(for path: String, _ rng: inout SplitMix64) -> [UInt8] {
         let valid = Self.validBodies[path]!
         switch Int.random(in: 0..<10, using: &rng) {
         case 0: return (0..<Int.random(in: 0...200, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }
@@ -144,7 +134,7 @@ final class FuzzTests: XCTestCase {
             group.enter()
             Thread {
                 defer { group.leave() }
-                var rng = SplitMix(state: seed &+ UInt64(worker) &* 0x1000_0000_0000_0001)
+                var rng = SplitMix64(seed: seed &+ UInt64(worker) &* 0x1000_0000_0000_0001)
                 guard let connection = try? LoopbackHTTPConnection(port: fixture.port, timeout: 20) else { return }
                 for _ in 0..<perWorker where Date() < deadline {
                     let path = Self.paths.randomElement(using: &rng)!

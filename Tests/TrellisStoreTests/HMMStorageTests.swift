@@ -1,10 +1,11 @@
+import TrellisCore
 import TrellisTestSupport
 import XCTest
 @testable import TrellisStore
 
 final class HMMStorageTests: XCTestCase {
     private func randomValues(_ count: Int, seed: UInt64) -> [Float] {
-        var random = SeededGenerator(seed: seed)
+        var random = SplitMix64(seed: seed)
         return (0..<count).map { _ in Float.random(in: -10...10, using: &random) }
     }
 

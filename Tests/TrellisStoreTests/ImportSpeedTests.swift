@@ -1,3 +1,4 @@
+import TrellisCore
 import Foundation
 import TrellisTestSupport
 import XCTest
@@ -19,7 +20,7 @@ final class ImportSpeedTests: XCTestCase {
     func testImportSpeed() throws {
         try requireBench()
         let folder = try TemporaryFolder()
-        var random = SeededGenerator(seed: 42)
+        var random = SplitMix64(seed: 42)
         let syllables = ["ka", "lo", "mi", "ra", "then", "vor", "us", "el", "dan", "qui", "ber", "sto"]
         func word() -> String { (0..<Int.random(in: 2...4, using: &random)).map { _ in syllables.randomElement(using: &random)! }.joined() }
 
@@ -86,7 +87,7 @@ final class ImportSpeedTests: XCTestCase {
         let hidden = 256, vocabulary = 49_152
         let model = try store.createHMMModel(name: "bench", tokenizerFingerprint: "t", modelFingerprint: "m",
                                              hiddenStates: hidden, vocabularySize: vocabulary)
-        var random = SeededGenerator(seed: 3)
+        var random = SplitMix64(seed: 3)
         let emission = (0..<hidden * vocabulary).map { _ in Float.random(in: 0..<1, using: &random) }
         let tensor = HMMTensor(kind: HMMTensor.emission, rows: hidden, columns: vocabulary, values: emission)
         let saveSeconds = try seconds { try store.saveHMMTensors([tensor], model: model.id, checkpoint: (1, -1)) }

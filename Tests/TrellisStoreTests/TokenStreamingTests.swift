@@ -3,23 +3,10 @@ import TrellisTestSupport
 import XCTest
 @testable import TrellisStore
 
-/// A small deterministic generator (SplitMix64) so failures can be replayed from the printed seed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 final class TokenStreamingTests: XCTestCase {
     func testNameTokensRoundTripAgainstAPlainDictionary() throws {
         for seed: UInt64 in [1, 2, 3, 0xC0FFEE] {
-            var random = SeededGenerator(seed: seed)
+            var random = SplitMix64(seed: seed)
             let store = try TrellisStore.inMemory()
             try store.bindTokenizer(fingerprint: "tok")
             var expected: [NameID: [TokenID]?] = [:]

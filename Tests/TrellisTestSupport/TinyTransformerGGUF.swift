@@ -1,3 +1,4 @@
+import TrellisCore
 import Foundation
 import TrellisGGUF
 
@@ -53,7 +54,7 @@ public enum TinyTransformerGGUF {
         key("\(a).attention.layer_norm_rms_epsilon", .float32(1e-5))
         key("\(a).vocab_size", .uint32(UInt32(spec.vocabularySize)))
 
-        var rng = TinyRandom(seed: spec.seed)
+        var rng = SplitMix64(seed: spec.seed)
         func tensor(_ name: String, rows: Int, columns: Int, type: GGMLType, scale: Float, offset: Float = 0) {
             guard name != spec.omittedTensor else { return }
             let r = name == spec.misshapenTensor ? rows + 1 : rows
@@ -131,19 +132,4 @@ public enum TinyTransformerGGUF {
         }
         return out
     }
-}
-
-/// SplitMix64: a small seeded generator so that tiny models and property tests are reproducible.
-public struct TinyRandom: RandomNumberGenerator {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [-1, 1).
-    public mutating func nextSigned() -> Float { Float(next() >> 40) / Float(1 << 23) - 1 }
 }

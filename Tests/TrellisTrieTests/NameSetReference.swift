@@ -36,7 +36,7 @@ struct RandomNameSet {
     var reference = NameSetReference()
     let vocabulary: Int
 
-    init(seed: UInt64, rng: inout TestRandom) {
+    init(seed: UInt64, rng: inout SplitMix64) {
         let shapes = seed % 8
         vocabulary = [1, 2, 3, 5, 40, 1000][Int(seed % 6)]
         let count = shapes == 0 ? 0 : Int.random(in: 1...60, using: &rng)

@@ -6,7 +6,7 @@ import XCTest
 
 final class PrefixTrieFileTests: XCTestCase {
     private func sampleTrie(seed: UInt64 = 42, names: Int = 200) throws -> PrefixTrie {
-        var rng = TestRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var builder = PrefixTrieBuilder()
         for i in 0..<names {
             builder.insert((0..<Int.random(in: 1...5, using: &rng)).map { _ in TokenID.random(in: 0..<30, using: &rng) } + [0],
@@ -85,7 +85,7 @@ final class PrefixTrieFileTests: XCTestCase {
     /// random damage yields an error or a trie that validates and can be walked completely.
     func testStructuralValidationKeepsDamagedTriesSafe() throws {
         let bytes = try sampleTrie().serialized()
-        var rng = TestRandom(seed: 5)
+        var rng = SplitMix64(seed: 5)
         var rejected = 0
         for _ in 0..<2000 {
             var damaged = bytes

@@ -7,7 +7,7 @@ final class PrefixTrieOverlayTests: XCTestCase {
     /// Base names plus names added in several batches behave exactly like one trie of all names.
     func testOverlayEqualsTrieOfAllNames() throws {
         for seed in UInt64(1)...60 {
-            var rng = TestRandom(seed: seed)
+            var rng = SplitMix64(seed: seed)
             let baseSet = RandomNameSet(seed: seed, rng: &rng)
             var overlay = try PrefixTrieOverlay(base: try baseSet.build())
             var reference = baseSet.reference

@@ -8,7 +8,7 @@ final class PrefixTrieTests: XCTestCase {
     /// against a brute-force dictionary, including a serialize → load round trip.
     func testAgreesWithBruteForceOnRandomNameSets() throws {
         for seed in UInt64(1)...160 {
-            var rng = TestRandom(seed: seed)
+            var rng = SplitMix64(seed: seed)
             let set = RandomNameSet(seed: seed, rng: &rng)
             let trie = try set.build()
             assertTrie(trie, equals: set.reference, vocabulary: set.vocabulary, seed: seed)
@@ -84,7 +84,7 @@ final class PrefixTrieTests: XCTestCase {
     }
 
     func testBuilderReopensATrie() throws {
-        var rng = TestRandom(seed: 99)
+        var rng = SplitMix64(seed: 99)
         let set = RandomNameSet(seed: 13, rng: &rng)
         let trie = try set.build()
         XCTAssertEqual(try PrefixTrieBuilder(contentsOf: trie).freeze().serialized(), trie.serialized())

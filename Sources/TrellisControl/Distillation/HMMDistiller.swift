@@ -101,7 +101,7 @@ public final class HMMDistiller {
             done = try store.latestHMMCheckpoint(model: record.id)?.iteration ?? 0
             if done > 0 { _ = onEvent(.resumed(afterIteration: done)) }
         } else {
-            var rng = SplitMixGenerator(seed: seed)
+            var rng = SplitMix64(seed: seed)
             hmm = HiddenMarkovModel(randomWithHiddenStates: hiddenStates, vocabularySize: vocabularySize, using: &rng)
             try store.saveHMMTensors(StoredHMM.tensors(of: hmm), model: record.id)
         }
@@ -128,18 +128,5 @@ public final class HMMDistiller {
         }
         return DistillationReport(record: record, hmm: hmm, iterations: done, samplingSeconds: samplingSeconds,
                                   trainingSeconds: Date().timeIntervalSince(trainingStart))
-    }
-}
-
-/// SplitMix64 (Steele et al. 2014) for seeded, reproducible initialization.
-struct SplitMixGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,3 +1,5 @@
+import TrellisCore
+
 /// A fast seedable random number generator, xoshiro256** (Blackman & Vigna 2018, "Scrambled
 /// linear pseudorandom number generators"), its 256-bit state filled from the seed by SplitMix64
 /// (Steele, Lea & Flood 2014) as the authors recommend. The same seed gives the same stream on
@@ -6,15 +8,8 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
 
     public init(seed: UInt64) {
-        var x = seed
-        func splitMix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s0 = splitMix(); s1 = splitMix(); s2 = splitMix(); s3 = splitMix()
+        var seeder = SplitMix64(seed: seed)
+        s0 = seeder.next(); s1 = seeder.next(); s2 = seeder.next(); s3 = seeder.next()
     }
 
     @inline(__always)

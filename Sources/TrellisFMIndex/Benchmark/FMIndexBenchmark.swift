@@ -12,7 +12,7 @@ import TrellisCore
 /// mode; `trellis bench index` prints the returned report.
 public enum FMIndexBenchmark {
     public static func run(tokenCount: Int = 10_000_000, sampleRate: Int = 32, seed: UInt64 = 1) throws -> String {
-        var rng = BenchmarkRandom(state: seed)
+        var rng = SplitMix64(seed: seed)
         let (tokens, ends) = zipfianCorpus(tokenCount: tokenCount, vocabulary: 49_152, rng: &rng)
         var lines: [String] = []
         func say(_ s: String) { lines.append(s) }
@@ -85,7 +85,7 @@ public enum FMIndexBenchmark {
         return lines.joined(separator: "\n")
     }
 
-    static func zipfianCorpus(tokenCount: Int, vocabulary: Int, rng: inout BenchmarkRandom) -> ([TokenID], [Int]) {
+    static func zipfianCorpus(tokenCount: Int, vocabulary: Int, rng: inout SplitMix64) -> ([TokenID], [Int]) {
         var cdf = [Double](repeating: 0, count: vocabulary)
         var total = 0.0
         for r in 0..<vocabulary { total += 1.0 / Double(r + 1); cdf[r] = total }
@@ -128,17 +128,5 @@ public enum FMIndexBenchmark {
         var usage = rusage()
         getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
         return Int(usage.ru_maxrss)
-    }
-}
-
-/// SplitMix64, so the benchmark corpus is the same on every run.
-struct BenchmarkRandom: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

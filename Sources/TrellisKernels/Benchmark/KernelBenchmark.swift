@@ -1,3 +1,4 @@
+import TrellisCore
 import CTrellisKernels
 
 /// Measures the kernels on SmolLM2-135M shapes (hidden 576, FFN 1536, 30 layers, 3 KV heads

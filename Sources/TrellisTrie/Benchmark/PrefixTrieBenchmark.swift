@@ -49,14 +49,8 @@ public enum PrefixTrieBenchmark {
 
     /// Seeded synthetic names (tokens ≥ 1; `end` = 0 appended by `run`).
     public static func syntheticNames(count: Int, vocabulary: Int = 49_152, seed: UInt64 = 1) -> [[TokenID]] {
-        var state = seed
-        func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
+        var random = SplitMix64(seed: seed)
+        func next() -> UInt64 { random.next() }
         func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
         let logVocabulary = log(Double(vocabulary - 1))
         var names: [[TokenID]] = []
