@@ -71,20 +71,9 @@ private final class ToyServer {
     let running: RunningTrellisServer
     let connection: LoopbackHTTPConnection
 
-    private final class Box: @unchecked Sendable { var value: Result<RunningTrellisServer, any Error>? }
-
     init(_ backend: ToyServedBackend) throws {
         let server = try TrellisHTTPServer(backend: backend)
-        let box = Box()
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            do { box.value = .success(try await server.start(host: "127.0.0.1", port: 0)) } catch { box.value = .failure(error) }
-            done.signal()
-        }
-        guard done.wait(timeout: .now() + 30) == .success, let result = box.value else {
-            throw LoopbackHTTPError.timedOut(operation: "server start")
-        }
-        running = try result.get()
+        running = try blockingAwait("server start") { try await server.start(host: "127.0.0.1", port: 0) }
         connection = try LoopbackHTTPConnection(port: running.port, timeout: 30)
     }
 
@@ -96,13 +85,8 @@ private final class ToyServer {
 
     func stop() {
         connection.close()
-        let done = DispatchSemaphore(value: 0)
         let running = self.running
-        Task {
-            await running.shutdown()
-            done.signal()
-        }
-        _ = done.wait(timeout: .now() + 30)
+        _ = try? blockingAwait("server shutdown") { await running.shutdown() }
     }
 }
 

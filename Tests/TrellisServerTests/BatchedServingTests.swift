@@ -1,6 +1,7 @@
 import Foundation
 import TrellisCore
 @testable import TrellisServer
+import TrellisTestSupport
 import XCTest
 
 /// Concurrent HTTP requests share the model's batched forward passes (through `BatchingModel`),
@@ -100,27 +101,12 @@ final class RunningFixture: @unchecked Sendable {
     var port: Int { running.port }
 
     init(server: TrellisHTTPServer) throws {
-        final class Box: @unchecked Sendable { var value: Result<RunningTrellisServer, any Error>? }
-        let box = Box()
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            do { box.value = .success(try await server.start()) } catch { box.value = .failure(error) }
-            done.signal()
-        }
-        guard done.wait(timeout: .now() + 30) == .success, let result = box.value else {
-            throw LoopbackHTTPError.timedOut(operation: "server start")
-        }
-        running = try result.get()
+        running = try blockingAwait("server start") { try await server.start() }
     }
 
     func shutdown() {
-        let done = DispatchSemaphore(value: 0)
         let running = self.running
-        Task {
-            await running.shutdown()
-            done.signal()
-        }
-        _ = done.wait(timeout: .now() + 30)
+        _ = try? blockingAwait("server shutdown") { await running.shutdown() }
     }
 
     func waitUntil(timeout: TimeInterval = 10, _ condition: () -> Bool) -> Bool {

@@ -1,5 +1,6 @@
 import Foundation
 @testable import TrellisServer
+import TrellisTestSupport
 import XCTest
 
 /// A real Trellis server on 127.0.0.1 (ephemeral port) over a `FakeBackend`, started and stopped
@@ -11,32 +12,16 @@ final class ServerFixture: @unchecked Sendable {
     var port: Int { running.port }
     private(set) lazy var connection: LoopbackHTTPConnection = try! LoopbackHTTPConnection(port: port, timeout: 30)
 
-    private final class Box<T>: @unchecked Sendable { var value: T?; init() {} }
-
     init(backend: FakeBackend = FakeBackend(), limits: ServerLimits = ServerLimits()) throws {
         self.backend = backend
         let server = try TrellisHTTPServer(backend: backend, limits: limits)
         self.server = server
-        let box = Box<Result<RunningTrellisServer, any Error>>()
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            do { box.value = .success(try await server.start(host: "127.0.0.1", port: 0)) } catch { box.value = .failure(error) }
-            done.signal()
-        }
-        guard done.wait(timeout: .now() + 30) == .success, let result = box.value else {
-            throw LoopbackHTTPError.timedOut(operation: "server start")
-        }
-        running = try result.get()
+        running = try blockingAwait("server start") { try await server.start(host: "127.0.0.1", port: 0) }
     }
 
     func shutdown() {
-        let done = DispatchSemaphore(value: 0)
         let running = self.running
-        Task {
-            await running.shutdown()
-            done.signal()
-        }
-        XCTAssertEqual(done.wait(timeout: .now() + 30), .success, "server did not shut down in time")
+        XCTAssertNoThrow(try blockingAwait("server shutdown") { await running.shutdown() })
     }
 
     func post(_ path: String, _ json: String) throws -> HTTPResponseMessage {
