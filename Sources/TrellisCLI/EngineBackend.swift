@@ -76,15 +76,12 @@ final class EngineBackend: TrellisBackend, @unchecked Sendable {
     func link(_ query: LinkQuery) async throws -> LinkResponse {
         guard let store, let names else { throw BackendError.unavailable("no knowledge base loaded; start the server with --store after `trellis kb import`") }
         guard case .mentions(let mentions) = query.mode else { return try await linkEndToEnd(query, store: store) }
-        // The API counts offsets in code points; the linker in characters.
-        var scalarToChar: [Int] = []
-        for (c, ch) in query.text.enumerated() { for _ in ch.unicodeScalars { scalarToChar.append(c) } }
-        scalarToChar.append(query.text.count)
+        let offsets = TextOffsets(query.text)
         let spans = try mentions.map { m -> TrellisLinking.MentionSpan in
-            guard m.start >= 0, m.end <= scalarToChar.count - 1, m.start < m.end else {
+            guard let span = offsets.characterSpan(start: m.start, end: m.end) else {
                 throw BackendError.invalidRequest("mention \(m.start)..<\(m.end) is outside the text")
             }
-            return TrellisLinking.MentionSpan(start: scalarToChar[m.start], end: scalarToChar[m.end])
+            return span
         }
         let tokenizer = engine.tokenizer, end = linkEndToken, text = query.text
         var linkOptions = LinkingOptions()
@@ -96,11 +93,7 @@ final class EngineBackend: TrellisBackend, @unchecked Sendable {
             return try linker.link(text: text, spans: spans, candidatesOnly: query.candidatesOnly, topK: query.topK)
         }
         let chars = Array(text)
-        let out = zip(zip(mentions, spans), ranked).map { pair, entities in
-            LinkedMention(start: pair.0.start, end: pair.0.end, surface: String(chars[pair.1.start..<pair.1.end]),
-                          entities: entities.filter { !$0.isNil }.map { TrellisServer.LinkedEntity(key: $0.key, name: $0.name, score: Double($0.score)) },
-                          entity: .some(entities.first.flatMap { $0.isNil ? nil : TrellisServer.LinkedEntity(key: $0.key, name: $0.name, score: Double($0.score)) }))
-        }
+        let out = zip(spans, ranked).map { LinkedMention(span: $0, in: chars, offsets: offsets, ranked: $1) }
         return LinkResponse(text: text, mentions: out)
     }
 
@@ -117,18 +110,8 @@ final class EngineBackend: TrellisBackend, @unchecked Sendable {
                                             endToken: end, options: e2eOptions)
             return try linker.link(text: text)
         }
-        var charToScalar: [Int] = []
-        var scalars = 0
-        for ch in text {
-            charToScalar.append(scalars)
-            scalars += ch.unicodeScalars.count
-        }
-        charToScalar.append(scalars)
-        let mentions = result.mentions.map { m -> LinkedMention in
-            let entity = m.entity.map { TrellisServer.LinkedEntity(key: $0.key, name: $0.name, score: log(Double(max(m.confidence, 1e-9)))) }
-            return LinkedMention(start: charToScalar[m.start], end: charToScalar[m.end], surface: m.surface,
-                                 entities: entity.map { [$0] } ?? [], entity: .some(entity), confidence: Double(m.confidence))
-        }
+        let offsets = TextOffsets(text)
+        let mentions = result.mentions.map { LinkedMention(endToEnd: $0, offsets: offsets) }
         return LinkResponse(text: text, mentions: mentions)
     }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import TrellisEngine
 import TrellisLinking
+import TrellisServer
 import TrellisStore
 
 /// Linking flags shared by `link` and `eval link`.
@@ -35,7 +36,7 @@ struct LinkCommand: ParsableCommand {
         abstract: "Link marked mentions to knowledge-base entities.",
         discussion: """
         Mark mentions with brackets: trellis link "[Jordan] scored 40 points for the [Bulls]." \
-        With --jsonl FILE, each line is {"text": "...", "mentions": [{"start": 0, "end": 6}]} or \
+        With --jsonl FILE, each line is {"text": "...", "mentions": [{"start": 0, "end": 6}]} (offsets in code points) or \
         {"text": "... [marked] ..."}; output is one JSON object per line. With --end-to-end the text \
         is plain: the model finds the mentions (spans the mention table knows) and links them in one pass. \
         A mention whose answer is NIL (--nil) has "entity": null.
@@ -50,25 +51,8 @@ struct LinkCommand: ParsableCommand {
     @Option(help: "Read documents from a JSONL file.") var jsonl: String?
     @Argument(help: "Text with [marked] mentions.") var text: String?
 
-    struct Line: Decodable { var text: String; var mentions: [MentionSpan]? }
-    struct Output: Encodable { var text: String; var mentions: [Mention] }
-    struct Mention: Encodable {
-        var start: Int
-        var end: Int
-        var surface: String
-        /// The best answer; null when it is NIL (or nothing was found).
-        var entity: LinkedEntity?
-        var entities: [LinkedEntity]
-        enum CodingKeys: String, CodingKey { case start, end, surface, entity, entities }
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(start, forKey: .start)
-            try c.encode(end, forKey: .end)
-            try c.encode(surface, forKey: .surface)
-            try c.encode(entity, forKey: .entity)
-            try c.encode(entities, forKey: .entities)
-        }
-    }
+    /// A JSONL input line; `mentions` offsets count code points, as in the HTTP API.
+    struct Line: Decodable { var text: String; var mentions: [TrellisServer.MentionSpan]? }
 
     func run() throws {
         guard (text == nil) != (jsonl == nil) else { throw ValidationError("give either a text argument or --jsonl FILE") }
@@ -80,15 +64,25 @@ struct LinkCommand: ParsableCommand {
         let store = try workspace.openStore()
         if endToEnd { return try runEndToEnd(engine: engine, store: store) }
         let linker = try engine.makeLinker(store: store, workspace: workspace, options: flags.options)
-        var inputs: [(String, [MentionSpan])] = []
+        var inputs: [(String, [TrellisLinking.MentionSpan])] = []
         if let text {
-            inputs.append(try MentionSpan.parseMarked(text))
+            inputs.append(try TrellisLinking.MentionSpan.parseMarked(text))
         } else if let jsonl {
             let data = try String(contentsOfFile: jsonl, encoding: .utf8)
             for (n, raw) in data.split(separator: "\n").enumerated() where !raw.trimmingCharacters(in: .whitespaces).isEmpty {
                 do {
                     let line = try JSONDecoder().decode(Line.self, from: Data(raw.utf8))
-                    if let spans = line.mentions { inputs.append((line.text, spans)) } else { inputs.append(try MentionSpan.parseMarked(line.text)) }
+                    if let spans = line.mentions {
+                        let offsets = TextOffsets(line.text)
+                        inputs.append((line.text, try spans.map {
+                            guard let span = offsets.characterSpan(start: $0.start, end: $0.end) else {
+                                throw ValidationError("mention \($0.start)..<\($0.end) is outside the text")
+                            }
+                            return span
+                        }))
+                    } else {
+                        inputs.append(try TrellisLinking.MentionSpan.parseMarked(line.text))
+                    }
                 } catch {
                     throw ValidationError("\(jsonl):\(n + 1): \(error)")
                 }
@@ -98,20 +92,19 @@ struct LinkCommand: ParsableCommand {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         for (plain, spans) in inputs {
             let ranked = try linker.link(text: plain, spans: spans, candidatesOnly: candidatesOnly, topK: topK)
-            let chars = Array(plain)
-            let mentions = zip(spans, ranked).map {
-                Mention(start: $0.start, end: $0.end, surface: String(chars[$0.start..<$0.end]),
-                        entity: $1.first.flatMap { $0.isNil ? nil : $0 }, entities: $1.filter { !$0.isNil })
-            }
             if json || jsonl != nil {
-                print(String(decoding: try encoder.encode(Output(text: plain, mentions: mentions)), as: UTF8.self))
-            } else {
-                for m in mentions {
-                    print("\(m.surface)")
-                    if m.entities.isEmpty { print("    (no candidate)") } else if m.entity == nil { print("    NIL (no entity) ranks first") }
-                    for (i, e) in m.entities.enumerated() {
-                        print("  \(i + 1). \(e.key)  score \(String(format: "%.3f", e.score))  model \(String(format: "%.3f", e.modelScore))" + (e.prior.map { "  prior \(String(format: "%.3f", $0))" } ?? ""))
-                    }
+                let chars = Array(plain), offsets = TextOffsets(plain)
+                let mentions = zip(spans, ranked).map { LinkedMention(span: $0, in: chars, offsets: offsets, ranked: $1) }
+                print(String(decoding: try encoder.encode(LinkResponse(text: plain, mentions: mentions)), as: UTF8.self))
+                continue
+            }
+            let chars = Array(plain)
+            for (span, entities) in zip(spans, ranked) {
+                print(String(chars[span.start..<span.end]))
+                let listed = entities.filter { !$0.isNil }
+                if listed.isEmpty { print("    (no candidate)") } else if entities.first?.isNil == true { print("    NIL (no entity) ranks first") }
+                for (i, e) in listed.enumerated() {
+                    print("  \(i + 1). \(e.key)  score \(String(format: "%.3f", e.score))  model \(String(format: "%.3f", e.modelScore))" + (e.prior.map { "  prior \(String(format: "%.3f", $0))" } ?? ""))
                 }
             }
         }
@@ -139,45 +132,16 @@ struct LinkCommand: ParsableCommand {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         for text in texts {
             let result = try linker.link(text: text)
-            let output = EndToEndOutput(text: text, mentions: result.mentions.map(EndToEndOutput.Mention.init))
             if json || jsonl != nil {
-                print(String(decoding: try encoder.encode(output), as: UTF8.self))
+                let offsets = TextOffsets(text)
+                let mentions = result.mentions.map { LinkedMention(endToEnd: $0, offsets: offsets) }
+                print(String(decoding: try encoder.encode(LinkResponse(text: text, mentions: mentions)), as: UTF8.self))
             } else {
-                if output.mentions.isEmpty { print("(no mentions found; \(result.candidateSpans) candidate spans)") }
-                for m in output.mentions {
+                if result.mentions.isEmpty { print("(no mentions found; \(result.candidateSpans) candidate spans)") }
+                for m in result.mentions {
                     print("\(m.start)..<\(m.end) \(m.surface) -> \(m.entity?.key ?? "NIL")  confidence \(String(format: "%.2f", m.confidence))")
                 }
             }
         }
     }
-}
-
-/// JSON of `trellis link --end-to-end`: each found mention with its entity (null for NIL).
-struct EndToEndOutput: Encodable {
-    struct Entity: Encodable { var key: String; var name: String }
-    struct Mention: Encodable {
-        var start: Int
-        var end: Int
-        var surface: String
-        var entity: Entity?
-        var confidence: Float
-        init(_ m: EndToEndMention) {
-            start = m.start
-            end = m.end
-            surface = m.surface
-            entity = m.entity.map { Entity(key: $0.key, name: $0.name) }
-            confidence = m.confidence
-        }
-        enum CodingKeys: String, CodingKey { case start, end, surface, entity, confidence }
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(start, forKey: .start)
-            try c.encode(end, forKey: .end)
-            try c.encode(surface, forKey: .surface)
-            try c.encode(entity, forKey: .entity)
-            try c.encode(confidence, forKey: .confidence)
-        }
-    }
-    var text: String
-    var mentions: [Mention]
 }
