@@ -48,3 +48,21 @@ extension TokenDFA {
                         stateCount: 2, start: 0, transitions: [0, 1, -1, -1], accepting: [false, true])
     }
 }
+
+extension TokenDFA {
+    /// Token sequences whose text matches `pattern` as a whole (see `RegexParser` for the dialect).
+    /// Cost: the byte DFA's nodes × the vocabulary's bytes to lift, e.g. ~0.1 s for 100 nodes.
+    public static func regex(_ pattern: String, vocabulary: [[UInt8]]) throws -> TokenDFA {
+        try regex(try RegexParser.parse(pattern), vocabulary: vocabulary)
+    }
+
+    /// Token sequences whose text matches `node` as a whole.
+    public static func regex(_ node: RegexNode, vocabulary: [[UInt8]]) throws -> TokenDFA {
+        try lift(try ByteMatcher.regex(node), vocabulary: vocabulary, policy: .ignore).minimized()
+    }
+
+    /// Token sequences whose text is compact JSON valid under `schema` (see `JSONSchemaRegex`).
+    public static func jsonSchema(_ schema: JSONValue, vocabulary: [[UInt8]]) throws -> TokenDFA {
+        try regex(try JSONSchemaRegex.compile(schema), vocabulary: vocabulary)
+    }
+}
