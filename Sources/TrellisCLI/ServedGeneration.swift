@@ -64,9 +64,10 @@ struct ServedGeneration: Sendable {
     func plan(_ spec: TrellisServer.ConstraintSpec?, maxTokens: Int) throws -> Plan {
         guard let spec, !spec.isEmpty else { return .free }
         let hasWordParts = !(spec.keywords ?? []).isEmpty || spec.minWords != nil || spec.maxWords != nil
+            || spec.regex != nil || spec.jsonSchema != nil
         let wholeOutputKinds = (spec.choices != nil) || spec.kbEntity == true || spec.wantsCorpusNgram
         if wholeOutputKinds && hasWordParts {
-            throw BackendError.notSupported("keywords and word counts cannot be combined with choices, kb_entity or corpus_ngram yet")
+            throw BackendError.notSupported("keywords, word counts, regex and json_schema cannot be combined with choices, kb_entity or corpus_ngram yet")
         }
         if let choices = spec.choices { return try choicePlan(choices, banned: spec.bannedWords ?? [], maxTokens: maxTokens) }
         if spec.kbEntity == true {
@@ -87,18 +88,21 @@ struct ServedGeneration: Sendable {
     }
 
     private func compileWords(_ spec: TrellisServer.ConstraintSpec, maxTokens: Int) throws -> TokenDFA {
-        var object: [String: Any] = [:]
-        if let k = spec.keywords { object["keywords"] = k.map(\.alternatives) }
-        if let b = spec.bannedWords { object["banned"] = b }
-        if let m = spec.minWords { object["min_words"] = m }
-        if let m = spec.maxWords { object["max_words"] = m }
         // Caps an open-ended word count at the budget (a word takes a token); else it counts to 1000.
-        object["max_tokens"] = maxTokens
-        let json = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
-        var parsed = try TrellisAutomata.ConstraintSpec.parse(json)
+        var parsed = TrellisAutomata.ConstraintSpec(keywords: (spec.keywords ?? []).map(\.alternatives), banned: spec.bannedWords ?? [],
+                                                    minWords: spec.minWords, maxWords: spec.maxWords, maxTokens: maxTokens,
+                                                    regex: spec.regex, jsonSchema: spec.jsonSchema)
         // The output may end (with EOS) only in an accepting state, e.g. after min_words words.
         parsed.endWithEOS = tokenizer.eosTokenID != nil
-        let dfa = try parsed.compile(vocabulary: vocabulary, eos: tokenizer.eosTokenID)
+        let dfa: TokenDFA
+        do {
+            try parsed.validate()
+            dfa = try parsed.compile(vocabulary: vocabulary, eos: tokenizer.eosTokenID)
+        } catch let error as ConstraintSpecError {
+            throw BackendError.invalidRequest("\(error)")
+        } catch let error as AutomataError {
+            throw BackendError.invalidRequest("the constraint is too large to compile: \(error)")
+        }
         let constraint = DFAConstraint(dfa: dfa, maxTokens: maxTokens)
         guard !constraint.allowed(in: constraint.initialState).isEmpty else {
             throw BackendError.impossibleConstraint("no output of at most \(maxTokens) tokens can satisfy the constraint")

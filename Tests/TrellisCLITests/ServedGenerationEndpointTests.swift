@@ -144,6 +144,51 @@ final class ServedGenerationEndpointTests: XCTestCase {
         }
     }
 
+    func testRegexConstraintMatchesTheWholeOutput() throws {
+        let server = try ToyServer(try ToyServedBackend(names: nil, corpus: nil))
+        defer { server.stop() }
+        let pattern = "(yes|no), [a-z]{2,6}\\."
+        let icu = try NSRegularExpression(pattern: "\\A(?:" + pattern + ")\\z")
+        for seed in 0..<8 {
+            let (status, body) = try server.post("/v1/generate", """
+                {"prompt": "Answer \(seed):", "temperature": 1.0, "seed": \(seed), "max_tokens": 16, "constraint": {"regex": "\(pattern.replacingOccurrences(of: "\\", with: "\\\\"))"}}
+                """)
+            XCTAssertEqual(status, 200, "\(body)")
+            let text = body["text"] as? String ?? "<none>"
+            XCTAssertNotNil(icu.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)), "seed \(seed): `\(text)`")
+            XCTAssertEqual(body["constraint_satisfied"] as? Bool, true)
+        }
+        let bad = try server.post("/v1/generate", #"{"prompt": "Q", "constraint": {"regex": "(unclosed"}}"#)
+        XCTAssertEqual(bad.status, 400, "\(bad.body)")
+        XCTAssertTrue("\(bad.body)".contains("offset"), "\(bad.body)")
+    }
+
+    /// `response_format` (OpenAI) and `json_schema` (Trellis) make the output parse and validate.
+    func testJSONSchemaOutputsParseAndValidate() throws {
+        let server = try ToyServer(try ToyServedBackend(names: nil, corpus: nil))
+        defer { server.stop() }
+        let schema = #"{"type": "object", "properties": {"city": {"type": "string", "maxLength": 6}, "rank": {"type": "integer", "minimum": 1}}, "required": ["city", "rank"]}"#
+        for seed in 0..<6 {
+            let (status, body) = try server.post("/v1/chat/completions", """
+                {"messages": [{"role": "user", "content": "City \(seed)?"}], "max_tokens": 40, "temperature": 1, "seed": \(seed),
+                 "response_format": {"type": "json_schema", "json_schema": {"name": "city", "schema": \(schema)}}}
+                """)
+            XCTAssertEqual(status, 200, "\(body)")
+            let content = (((body["choices"] as? [[String: Any]])?.first?["message"]) as? [String: Any])?["content"] as? String ?? ""
+            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(content.utf8)) as? [String: Any], "seed \(seed): `\(content)`")
+            XCTAssertLessThanOrEqual((object["city"] as? String)?.count ?? 99, 6, content)
+            XCTAssertGreaterThanOrEqual((object["rank"] as? Int) ?? 0, 1, content)
+        }
+        let plain = try server.post("/v1/generate", #"{"prompt": "Q", "max_tokens": 30, "constraint": {"json_schema": {"enum": ["red", 7, null]}}}"#)
+        XCTAssertTrue(["\"red\"", "7", "null"].contains(plain.body["text"] as? String ?? "<none>"), "\(plain.body)")
+        let object = try server.post("/v1/chat/completions", #"{"messages": [{"role": "user", "content": "x"}], "max_tokens": 30, "response_format": {"type": "json_object"}}"#)
+        let content = (((object.body["choices"] as? [[String: Any]])?.first?["message"]) as? [String: Any])?["content"] as? String ?? ""
+        XCTAssertNotNil(try? JSONSerialization.jsonObject(with: Data(content.utf8)) as? [String: Any], "`\(content)`")
+        let unsupported = try server.post("/v1/generate", #"{"prompt": "Q", "constraint": {"json_schema": {"type": "string", "uniqueItems": true}}}"#)
+        XCTAssertEqual(unsupported.status, 400, "\(unsupported.body)")
+        XCTAssertTrue("\(unsupported.body)".contains("uniqueItems"), "\(unsupported.body)")
+    }
+
     func testKBEntityGivesAKnowledgeBaseName() throws {
         let server = try ToyServer(try ToyServedBackend(names: Self.names, corpus: nil))
         defer { server.stop() }

@@ -23,6 +23,8 @@ public enum ConstraintSpecError: Error, Equatable, CustomStringConvertible {
 ///   "max_words": 20, "max_tokens": 32, "end_with_eos": true}`. Every field is optional;
 /// unknown fields and wrong types are errors (`ConstraintSpecError`), never ignored.
 /// `inflect: true` expands each keyword alternative with `EnglishInflection.forms(of:)`.
+/// `{"regex": "[A-Z][a-z]+"}` makes the whole output match a regular expression (`RegexParser`),
+/// `{"json_schema": {...}}` makes it compact JSON valid under a schema (`JSONSchemaRegex`).
 public struct ConstraintSpec: Sendable, Equatable, Decodable {
     public var keywords: [[String]] = []
     public var banned: [String] = []
@@ -31,12 +33,19 @@ public struct ConstraintSpec: Sendable, Equatable, Decodable {
     public var maxTokens: Int?
     public var endWithEOS: Bool = false
     public var inflect: Bool = false
+    /// The whole output must match this regular expression.
+    public var regex: String?
+    /// The whole output must be JSON valid under this schema.
+    public var jsonSchema: JSONValue?
 
     public static let knownFields = ["keywords", "banned", "min_words", "max_words", "max_tokens",
-                                     "end_with_eos", "inflect"]
+                                     "end_with_eos", "inflect", "regex", "json_schema"]
 
     public init(keywords: [[String]] = [], banned: [String] = [], minWords: Int? = nil,
-                maxWords: Int? = nil, maxTokens: Int? = nil, endWithEOS: Bool = false, inflect: Bool = false) {
+                maxWords: Int? = nil, maxTokens: Int? = nil, endWithEOS: Bool = false, inflect: Bool = false,
+                regex: String? = nil, jsonSchema: JSONValue? = nil) {
+        self.regex = regex
+        self.jsonSchema = jsonSchema
         self.keywords = keywords
         self.banned = banned
         self.minWords = minWords
@@ -75,6 +84,8 @@ public struct ConstraintSpec: Sendable, Equatable, Decodable {
         maxTokens = try field("max_tokens", Int.self, "an integer")
         endWithEOS = try field("end_with_eos", Bool.self, "a boolean") ?? false
         inflect = try field("inflect", Bool.self, "a boolean") ?? false
+        regex = try field("regex", String.self, "a string")
+        jsonSchema = try field("json_schema", JSONValue.self, "a JSON schema")
         try validate()
     }
 
@@ -102,6 +113,12 @@ public struct ConstraintSpec: Sendable, Equatable, Decodable {
             throw ConstraintSpecError.invalidValue(field: "max_words", reason: "below min_words")
         }
         if let t = maxTokens, t <= 0 { throw ConstraintSpecError.invalidValue(field: "max_tokens", reason: "must be positive") }
+        if let regex {
+            do { _ = try RegexParser.parse(regex) } catch { throw ConstraintSpecError.invalidValue(field: "regex", reason: "\(error)") }
+        }
+        if let jsonSchema {
+            do { _ = try JSONSchemaRegex.compile(jsonSchema) } catch { throw ConstraintSpecError.invalidValue(field: "json_schema", reason: "\(error)") }
+        }
     }
 
     /// Concepts after optional inflection expansion (alternatives deduplicated, order kept).
@@ -123,6 +140,12 @@ public struct ConstraintSpec: Sendable, Equatable, Decodable {
         if minWords != nil || maxWords != nil {
             let hi = maxWords ?? maxTokens ?? 1000
             dfa = try dfa.and(TokenDFA.wordCount(min: minWords ?? 0, max: hi, vocabulary: vocabulary)).minimized()
+        }
+        if let regex {
+            dfa = try dfa.and(TokenDFA.regex(regex, vocabulary: vocabulary)).minimized()
+        }
+        if let jsonSchema {
+            dfa = try dfa.and(TokenDFA.jsonSchema(jsonSchema, vocabulary: vocabulary)).minimized()
         }
         if endWithEOS {
             guard let eos else { throw ConstraintSpecError.invalidValue(field: "end_with_eos", reason: "the tokenizer has no EOS token") }

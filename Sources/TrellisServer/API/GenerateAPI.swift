@@ -1,3 +1,5 @@
+import TrellisCore
+
 /// One keyword of a keyword constraint: the output must contain one of its alternatives
 /// (for example inflections: `["catch", "catches", "caught"]`). Decodes from a string or an array.
 public struct KeywordSpec: Codable, Sendable, Equatable {
@@ -69,6 +71,8 @@ public struct CorpusNgramSpec: Codable, Sendable, Equatable {
 /// {"kb_entity": true}        // the output is one entity name of the knowledge base
 /// {"corpus_ngram": true}     // the output is an n-gram that occurs in the corpus
 /// {"corpus_ngram": {"max_tokens": 6}}   // ... of at most 6 tokens
+/// {"regex": "(yes|no), because [a-z ]+\\."}   // the whole output matches
+/// {"json_schema": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}}
 /// ```
 /// `choices`, `kb_entity` and `corpus_ngram` each fix the whole output, so at most one of them
 /// may be given.
@@ -80,9 +84,16 @@ public struct ConstraintSpec: Codable, Sendable, Equatable {
     public var choices: [String]?
     public var kbEntity: Bool?
     public var corpusNgram: CorpusNgramSpec?
+    /// The whole output must match this regular expression.
+    public var regex: String?
+    /// The whole output must be compact JSON valid under this JSON schema.
+    public var jsonSchema: JSONValue?
 
     public init(keywords: [KeywordSpec]? = nil, bannedWords: [String]? = nil, minWords: Int? = nil,
-                maxWords: Int? = nil, choices: [String]? = nil, kbEntity: Bool? = nil, corpusNgram: CorpusNgramSpec? = nil) {
+                maxWords: Int? = nil, choices: [String]? = nil, kbEntity: Bool? = nil, corpusNgram: CorpusNgramSpec? = nil,
+                regex: String? = nil, jsonSchema: JSONValue? = nil) {
+        self.regex = regex
+        self.jsonSchema = jsonSchema
         self.keywords = keywords
         self.bannedWords = bannedWords
         self.minWords = minWords
@@ -100,6 +111,8 @@ public struct ConstraintSpec: Codable, Sendable, Equatable {
         case choices
         case kbEntity = "kb_entity"
         case corpusNgram = "corpus_ngram"
+        case regex
+        case jsonSchema = "json_schema"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -111,6 +124,8 @@ public struct ConstraintSpec: Codable, Sendable, Equatable {
         choices = try c.optional(.choices)
         kbEntity = try c.optional(.kbEntity)
         corpusNgram = try c.optional(.corpusNgram)
+        regex = try c.optional(.regex)
+        jsonSchema = try c.optional(.jsonSchema)
     }
 
     /// Whether the output must be an n-gram of the corpus.
@@ -119,7 +134,7 @@ public struct ConstraintSpec: Codable, Sendable, Equatable {
     /// Whether the spec constrains nothing.
     public var isEmpty: Bool {
         (keywords ?? []).isEmpty && (bannedWords ?? []).isEmpty && minWords == nil && maxWords == nil
-            && choices == nil && kbEntity != true && corpusNgram?.enabled != true
+            && choices == nil && kbEntity != true && corpusNgram?.enabled != true && regex == nil && jsonSchema == nil
     }
 }
 

@@ -805,9 +805,16 @@ enum OpenAPIDocument {
               }
             ],
             "description": "The output is a token n-gram that occurs in the passage corpus (FM-index constraint). Needs a store with passages (else 400 missing_index)."
+          },
+          "regex": {
+            "type": "string",
+            "description": "The whole output matches this regular expression: literals, ., classes, \\d \\w \\s, groups, |, * + ? {n,m} (greedy); no backreferences or lookaround. A syntax error is a 400 naming the offset."
+          },
+          "json_schema": {
+            "description": "The output is compact JSON valid under this JSON schema: type, enum, const, properties + required (written in the order of required, then optional ones by name), items, minItems/maxItems, minLength/maxLength/pattern, anyOf/oneOf, local $ref. Unsupported keywords are a 400."
           }
         },
-        "description": "All present parts must hold. At most one of choices, kb_entity, corpus_ngram; these combine with banned_words (choices only) and max_tokens, not yet with keywords or word counts (400 not_supported). Unsatisfiable specs are answered with 422."
+        "description": "All present parts must hold. At most one of choices, kb_entity, corpus_ngram; these combine with banned_words (choices only) and max_tokens, not yet with keywords, word counts, regex or json_schema (400 not_supported). Unsatisfiable specs are answered with 422."
       },
       "GenerateRequest": {
         "type": "object",
@@ -975,10 +982,11 @@ enum OpenAPIDocument {
               "json_object",
               "json_schema"
             ],
-            "description": "Only `text` is supported yet; the others answer 400 not_supported until schema constraints exist."
+            "description": "`json_object`: the reply is a JSON object (values nested at most two deep); `json_schema`: the reply is JSON valid under `json_schema.schema` (see ConstraintSpec.json_schema). Not combinable with trellis.constraint."
           },
           "json_schema": {
-            "description": "Accepted, not yet honoured."
+            "type": "object",
+            "description": "OpenAI's wrapper: {\"name\": ..., \"schema\": {...}, \"strict\": true}; `schema` is required with type json_schema."
           }
         },
         "required": [

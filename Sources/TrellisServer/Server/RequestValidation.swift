@@ -80,10 +80,12 @@ struct RequestValidator: Sendable {
                                      limit: limits.maxPromptCharacters)
         }
         try checkOpenAIFields(request.fields)
+        var constraint = request.fields.trellis?.constraint
         if let format = request.responseFormat, format.type != "text" {
-            throw APIError(status: 400, type: "not_supported",
-                           message: "response_format `\(format.type)` is not supported yet: schema constraints do not exist yet; use `text` or a Trellis constraint",
-                           param: "response_format")
+            if constraint != nil {
+                throw APIError.invalid("response_format", "give `response_format` or a `trellis.constraint`, not both")
+            }
+            constraint = try formatConstraint(format)
         }
         if request.maxCompletionTokens != nil && request.fields.maxTokens != nil {
             throw APIError.invalid("max_completion_tokens", "give either `max_tokens` or `max_completion_tokens`, not both")
@@ -94,7 +96,19 @@ struct RequestValidator: Sendable {
                           maxTokens: request.maxCompletionTokens ?? f.maxTokens ?? min(256, limits.maxNewTokens),
                           maxTokensField: field, temperature: f.temperature ?? 1, topP: f.topP ?? 1,
                           topK: f.trellis?.topK ?? 0, seed: f.seed, beam: f.trellis?.beam ?? 1,
-                          stop: f.stop?.values ?? [], constraint: f.trellis?.constraint)
+                          stop: f.stop?.values ?? [], constraint: constraint)
+    }
+
+    /// `response_format` as a constraint: `json_object` is any JSON object (values nested at most
+    /// two deep), `json_schema` is OpenAI's `{"name": …, "schema": {…}, "strict": …}` wrapper.
+    private func formatConstraint(_ format: ResponseFormat) throws -> ConstraintSpec {
+        if format.type == "json_object" {
+            return ConstraintSpec(jsonSchema: .object(["type": .string("object")]))
+        }
+        guard case .object(let wrapper)? = format.jsonSchema, let schema = wrapper["schema"] else {
+            throw APIError.invalid("response_format.json_schema", "must be an object with a `schema` field")
+        }
+        return ConstraintSpec(jsonSchema: schema)
     }
 
     private func checkOpenAIFields(_ f: OpenAISamplingFields) throws {
