@@ -100,6 +100,18 @@ final class RegexTests: XCTestCase {
         XCTAssertNoThrow(try RegexParser.parse("a{,2}"), "`{` not starting a count is a literal, as in most dialects")
     }
 
+    /// Patterns whose DFA blows up exponentially stop at the node limit with an error.
+    func testExponentialDFAsStopAtTheNodeLimit() throws {
+        for pattern in ["(a|b)*a(a|b){14}", "(.*a){20}", "([a-z]*[0-9]){1,30}[a-z]{30}"] {
+            do {
+                let matcher = try ByteMatcher.regex(try RegexParser.parse(pattern))
+                XCTAssertLessThanOrEqual(matcher.nodeCount, 4096, pattern)
+            } catch AutomataError.tooManyStates {
+                // refused, as it should be when the DFA is too large
+            }
+        }
+    }
+
     func testHugeRepetitionsAreRefusedNotExpanded() {
         XCTAssertThrowsError(try RegexParser.parse("a{5000}"))
         XCTAssertThrowsError(try ByteMatcher.regex(try RegexParser.parse("((a|b){1000}){1000}"))) { error in
