@@ -81,17 +81,18 @@ static float block_dot_int8(int format, const uint8_t *row, int64_t b, const uin
         break;
     }
     case TRELLIS_FORMAT_Q4_1: {
+        // element = d * q + m = d * (q - 8) + (m + 8 d): centred nibbles on integers, the
+        // offset on the float block sum.
         const uint8_t *p = row + (size_t)b * TRELLIS_Q4_1_BYTES;
         dw = trellis_half_to_float(trellis_load_u16(p));
-        mw = trellis_half_to_float(trellis_load_u16(p + 2));
-        for (int j = 0; j < 16; j++) isum += (p[4 + j] & 15) * lo[j] + (p[4 + j] >> 4) * hi[j];
+        mw = trellis_half_to_float(trellis_load_u16(p + 2)) + 8.0f * dw;
+        for (int j = 0; j < 16; j++) isum += ((p[4 + j] & 15) - 8) * lo[j] + ((p[4 + j] >> 4) - 8) * hi[j];
         break;
     }
-    default: {  // Q4_0: element = d * q - 8 d, i.e. Q4_1 with m = -8 d.
+    default: {  // Q4_0: element = d * (q - 8).
         const uint8_t *p = row + (size_t)b * TRELLIS_Q4_0_BYTES;
         dw = trellis_half_to_float(trellis_load_u16(p));
-        mw = -8.0f * dw;
-        for (int j = 0; j < 16; j++) isum += (p[2 + j] & 15) * lo[j] + (p[2 + j] >> 4) * hi[j];
+        for (int j = 0; j < 16; j++) isum += ((p[2 + j] & 15) - 8) * lo[j] + ((p[2 + j] >> 4) - 8) * hi[j];
         break;
     }
     }

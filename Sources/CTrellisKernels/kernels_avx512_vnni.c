@@ -6,10 +6,12 @@
 // activation group (trellis_kernels.h): the low halves of the four blocks in one register, the
 // high halves in another, so one pair of vpdpbusd gives each block's integer dot in its own
 // four lanes, and the block scales multiply lane-wise once per group (not per element).
-//   Q4_0 / Q4_1: nibbles are unsigned, activations signed: vpdpbusd(nibbles, x). The min term
-//     m * sum(x) uses the float block sums (Q4_0: m = -8 d).
-//   Q8_0: weights are signed, so activations go in as unsigned x + 128 and the accumulator
-//     starts at -128 * sum(w) (computed once per weight group and reused for every input).
+// vpdpbusd multiplies unsigned by signed bytes: activations go in as unsigned x + 128 and the
+// accumulator starts at -128 * sum(w) (computed once per weight group, reused for every input).
+//   Q8_0: w = the int8 values.
+//   Q4_0 / Q4_1: w = nibble - 8 (centred, so the int8 rounding error of x scales with the
+//     weights' spread, not their offset); the rest of the block, (m + 8 d) * sum(x) for Q4_1
+//     (nothing for Q4_0), uses the float block sums.
 // Tiles of two weight rows x up to eight inputs (16 float accumulators), as in the float path.
 
 #if defined(__x86_64__) || defined(_M_X64)
@@ -60,39 +62,32 @@ INLINE __m512 four_halves(const uint8_t *p, size_t stride, const int count) {
 INLINE void load_group(const int format, const uint8_t *p, const int count, weight_group *g) {
     const size_t bb = block_bytes(format);
     g->d = four_halves(p, bb, count);
-    g->start = _mm512_setzero_si512();
+    g->m = _mm512_setzero_ps();
     if (format == TRELLIS_FORMAT_Q8_0) {
         g->lo = four_blocks(p + 2, bb, count);
         g->hi = four_blocks(p + 18, bb, count);
-        const __m512i bias = _mm512_set1_epi8((char)0x80);
-        __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, g->lo);
-        s = _mm512_dpbusd_epi32(s, bias, g->hi);
-        g->start = _mm512_sub_epi32(_mm512_setzero_si512(), s);
-        g->m = _mm512_setzero_ps();
-        return;
+    } else {
+        const __m512i v = four_blocks(p + (format == TRELLIS_FORMAT_Q4_1 ? 4 : 2), bb, count);
+        const __m512i low4 = _mm512_set1_epi8(15), eight = _mm512_set1_epi8(8);
+        g->lo = _mm512_sub_epi8(_mm512_and_si512(v, low4), eight);
+        g->hi = _mm512_sub_epi8(_mm512_and_si512(_mm512_srli_epi16(v, 4), low4), eight);
+        if (format == TRELLIS_FORMAT_Q4_1)
+            g->m = _mm512_fmadd_ps(g->d, _mm512_set1_ps(8.0f), four_halves(p + 2, bb, count));
     }
-    const __m512i v = four_blocks(p + (format == TRELLIS_FORMAT_Q4_1 ? 4 : 2), bb, count);
-    const __m512i low4 = _mm512_set1_epi8(15);
-    g->lo = _mm512_and_si512(v, low4);
-    g->hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low4);
-    g->m = format == TRELLIS_FORMAT_Q4_1 ? four_halves(p + 2, bb, count)
-                                         : _mm512_mul_ps(g->d, _mm512_set1_ps(-8.0f));
+    // Padding blocks (count < 4) hold w = -8 for Q4 but x = 0, and the start cancels them.
+    const __m512i bias = _mm512_set1_epi8((char)0x80);
+    __m512i s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, g->lo);
+    s = _mm512_dpbusd_epi32(s, bias, g->hi);
+    g->start = _mm512_sub_epi32(_mm512_setzero_si512(), s);
 }
 
 /// acc += this group's share of (weight row) . (packed input) for one input.
 INLINE __m512 group_dot(const int format, const weight_group *g, __m512i xlo, __m512i xhi,
                         __m512 dx, __m512 xsum, __m512 acc) {
-    __m512i s;
-    if (format == TRELLIS_FORMAT_Q8_0) {
-        const __m512i bias = _mm512_set1_epi8((char)0x80);
-        s = _mm512_dpbusd_epi32(g->start, _mm512_xor_si512(xlo, bias), g->lo);
-        s = _mm512_dpbusd_epi32(s, _mm512_xor_si512(xhi, bias), g->hi);
-        return _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(g->d, dx), acc);
-    }
-    s = _mm512_dpbusd_epi32(_mm512_setzero_si512(), g->lo, xlo);
-    s = _mm512_dpbusd_epi32(s, g->hi, xhi);
+    __m512i s = _mm512_dpbusd_epi32(g->start, xlo, g->lo);
+    s = _mm512_dpbusd_epi32(s, xhi, g->hi);
     acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s), _mm512_mul_ps(g->d, dx), acc);
-    return _mm512_fmadd_ps(g->m, xsum, acc);
+    return format == TRELLIS_FORMAT_Q4_1 ? _mm512_fmadd_ps(g->m, xsum, acc) : acc;
 }
 
 INLINE void store(float *out, float value, int accumulate) {
@@ -124,7 +119,10 @@ INLINE void tile(const int format, const int rows, const int nt, const uint8_t *
         }
         for (int i = 0; i < nt; i++) {
             const uint8_t *xg = xq + (size_t)i * xrb + (size_t)grp * GROUP_BYTES;
-            const __m512i xlo = _mm512_loadu_si512(xg), xhi = _mm512_loadu_si512(xg + 64);
+            // x + 128 as unsigned bytes (see the top of the file).
+            const __m512i bias = _mm512_set1_epi8((char)0x80);
+            const __m512i xlo = _mm512_xor_si512(_mm512_loadu_si512(xg), bias);
+            const __m512i xhi = _mm512_xor_si512(_mm512_loadu_si512(xg + 64), bias);
             const __m512 dx = _mm512_loadu_ps((const float *)(xg + 128));
             const __m512 xsum = _mm512_loadu_ps((const float *)(xg + 192));
             a0[i] = group_dot(format, &g0, xlo, xhi, dx, xsum, a0[i]);

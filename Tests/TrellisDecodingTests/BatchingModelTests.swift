@@ -91,6 +91,28 @@ final class BatchingModelTests: XCTestCase {
         print("batched \(threads)×\(steps) steps into \(calls) underlying calls, largest \(base.largestBatch) rows")
     }
 
+    /// Callers that sample between steps (here: sleep 0.3 ms) come back one by one; the next
+    /// batch waits for them instead of running the first one alone and the rest after it.
+    func testCallersReturningFromSamplingShareTheNextPass() throws {
+        let threads = 8, steps = 30   // enough steps that the staggered thread starts do not dominate
+        let base = FakeCountingModel(delayPerCall: 0.004)
+        let batching = BatchingModel(wrapping: base, limits: .init(gatherFraction: 1))
+        runThreads(threads) { _ in
+            let sequence = try! batching.makeSequence()
+            let logits = LogitMatrix(rows: 1, width: batching.vocabularySize)
+            for step in 0..<steps {
+                try! batching.extend([.init(sequence: sequence, tokens: [TokenID(step)])], logits: logits)
+                usleep(300)
+            }
+            batching.release(sequence)
+        }
+        let stats = batching.statistics
+        let rowsPerPass = Double(stats.rows) / Double(stats.underlyingCalls)
+        print("\(threads) callers × \(steps) steps: \(stats.underlyingCalls) passes, \(rowsPerPass) rows per pass")
+        XCTAssertGreaterThanOrEqual(rowsPerPass, 6, "passes did not gather the returning callers")
+        XCTAssertEqual(base.violations, [])
+    }
+
     func testBatchesRespectTheRowBound() throws {
         let base = FakeCountingModel(delayPerCall: 0.002)
         let batching = BatchingModel(wrapping: base, limits: .init(maxBatchRows: 3))

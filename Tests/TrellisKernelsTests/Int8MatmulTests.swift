@@ -7,8 +7,10 @@ import XCTest
 final class Int8MatmulTests: XCTestCase {
     static let formats: [WeightFormat] = [.q4_0, .q4_1, .q8_0]
 
-    /// Σ_b (d_b / 2) · ‖w_b‖₁ per (input, weight row): the largest error rounding x to int8
-    /// blocks can cause (d_b = max|x_b| / 127).
+    /// Σ_b (d_b / 2) · ‖w_b − c_b‖₁ per (input, weight row): the largest error rounding x to
+    /// int8 blocks can cause (d_b = max|x_b| / 127). The integer part of a Q4 block is its
+    /// nibbles centred on 8 (c_b = m + 8·scale for Q4_1, 0 for Q4_0); the rest, c_b · Σx, is
+    /// computed from float sums.
     func quantizationBounds(_ w: WeightMatrix, input x: [Float], n: Int) -> [[Double]] {
         var row = [Float](repeating: 0, count: w.cols)
         var bounds = [[Double]](repeating: [Double](repeating: 0, count: w.rows), count: n)
@@ -18,9 +20,14 @@ final class Int8MatmulTests: XCTestCase {
                 var bound = 0.0
                 for b in 0..<w.cols / 32 {
                     var amax = 0.0, norm = 0.0
+                    let block = w.row(r) + b * w.format.bytesPerBlock
+                    func half(_ offset: Int) -> Double {
+                        Double(WeightFormat.halfToFloat(block.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+                    }
+                    let centre = w.format == .q4_1 ? half(2) + 8 * half(0) : 0
                     for k in b * 32..<b * 32 + 32 {
                         amax = max(amax, Double(abs(x[i * w.cols + k])))
-                        norm += Double(abs(row[k]))
+                        norm += abs(Double(row[k]) - centre)
                     }
                     bound += amax / 127 / 2 * norm
                 }
@@ -46,7 +53,8 @@ final class Int8MatmulTests: XCTestCase {
                 for n in [1, 2, 3, 8, 9, 17] {
                     seed += 1
                     let rows = 13
-                    let w = try WeightStorage(randomFormat: format, rows: rows, cols: cols, seed: seed).matrix
+                    let storage = try WeightStorage(randomFormat: format, rows: rows, cols: cols, seed: seed)
+                    let w = storage.matrix
                     // Uneven magnitudes across blocks, as in real activations.
                     var x = randomFloats(n * cols, seed: seed &* 17)
                     for k in x.indices where (k / 32) % 3 == 1 { x[k] *= 9 }
@@ -82,6 +90,7 @@ final class Int8MatmulTests: XCTestCase {
                             }
                         }
                     }
+                    withExtendedLifetime(storage) {}
                 }
             }
         }
@@ -91,7 +100,8 @@ final class Int8MatmulTests: XCTestCase {
     func testInt8ErrorIsSmallRelativeToMagnitude() throws {
         for format in Self.formats {
             let (rows, cols, n) = (64, 576, 8)
-            let w = try WeightStorage(randomFormat: format, rows: rows, cols: cols, seed: 7).matrix
+            let storage = try WeightStorage(randomFormat: format, rows: rows, cols: cols, seed: 7)
+            let w = storage.matrix
             let x = randomFloats(n * cols, seed: 8)
             let magnitudes = magnitudeSums(w, input: x, n: n, ldx: cols)
             var float = [Float](repeating: 0, count: n * rows), int8 = float
@@ -105,6 +115,7 @@ final class Int8MatmulTests: XCTestCase {
             for i in 0..<n * rows { worst = max(worst, abs(Double(int8[i] - float[i])) / magnitudes[i / rows][i % rows]) }
             XCTAssertLessThan(worst, 2e-3, "\(format): worst error relative to Σ|w·x|")
             XCTAssertGreaterThan(worst, 0, "\(format): int8 path was not taken")
+            withExtendedLifetime(storage) {}
         }
     }
 

@@ -95,8 +95,8 @@ float trellis_dot(int level, const float *x, const float *y, int64_t count);
 // quantized per 32-element block to int8 with a float scale (d = max|x| / 127, q = round(x / d),
 // as GGML's Q8 activations), and the block dot products run on integers (AVX-512 VNNI vpdpbusd:
 // 64 multiply-adds per instruction), scaled once per block. Error: |x . w - result| <=
-// sum over blocks of (d_x / 2) * sum|w| (rounding of x) plus float rounding. The float path stays
-// the reference; callers choose per product.
+// sum over blocks of (d_x / 2) * sum|w - c| (rounding of x; c = m + 8 d for Q4_1, else 0) plus
+// float rounding. The float path stays the reference; callers choose per product.
 //
 // Quantized activations ("packed rows"): row i of n is trellis_int8_row_bytes(cols) bytes at
 // xq + i * trellis_int8_row_bytes(cols); blocks are grouped by four, each group 256 bytes:

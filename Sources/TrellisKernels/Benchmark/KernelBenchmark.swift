@@ -9,7 +9,7 @@ import Darwin
 /// of 64, vocabulary 49152; Q4_1 layers and a Q8_0 tied head) with random weights of the
 /// real sizes, so memory traffic is realistic (96 MB per token, more than the L3 cache).
 /// `trellis bench runtime` prints `run()`. Reports pool dispatch overhead, GMAC/s per matrix
-/// at n = 1 and n = 8 (and n = 8 on int8 activations where VNNI runs), one full token of matrix
+/// at n = 1, 2, 4, 8 (and on int8 activations where VNNI runs), one full token of matrix
 /// products (210 layer products + head) at n = 1 and n = 8 on the pool and on one thread, and prefill-sized products against
 /// OpenBLAS sgemm on dequantized weights. Times are wall clock, "best / median" of `rounds`
 /// (the best is the machine's capability, the median shows the noise of a shared host).
@@ -54,14 +54,14 @@ public enum KernelBenchmark {
         for (name, format, rows, cols) in singles {
             let storage = try WeightStorage(randomFormat: format, rows: rows, cols: cols, seed: UInt64(rows * cols))
             var parts: [String] = []
-            for n in [1, 8] {
+            for n in [1, 2, 4, 8] {
                 let best = timings(rounds, cpuTime: cpuTime) { product(pool, storage.matrix, x, n, &y, level) }.best
                 let rate = Double(rows * cols * n) / best / 1e9
                 parts.append("n=\(n) \(fixed(rate, 1)) GMAC/s (\(fixed(best * 1e6, 1)) us)")
-            }
-            if Int8Activations.isFast {
-                let best = timings(rounds, cpuTime: cpuTime) { int8Product(pool, storage.matrix, x, 8, &y, packed, level) }.best
-                parts.append("n=8 int8 \(fixed(Double(rows * cols * 8) / best / 1e9, 1)) GMAC/s (\(fixed(best * 1e6, 1)) us)")
+                if n > 1 && Int8Activations.isFast {
+                    let best = timings(rounds, cpuTime: cpuTime) { int8Product(pool, storage.matrix, x, n, &y, packed, level) }.best
+                    parts.append("int8 \(fixed(Double(rows * cols * n) / best / 1e9, 1))")
+                }
             }
             lines.append("\(name): " + parts.joined(separator: ", "))
         }

@@ -11,9 +11,9 @@ public struct RuntimeOptions: Sendable {
     public var contextLimit: Int?
 
     /// Products over at least this many activation rows quantize the activations to int8 and
-    /// run integer block dot products (Q4_0/Q4_1/Q8_0 weights; see `Int8Activations`); nil keeps
-    /// the default (2 on CPUs with AVX-512 VNNI, else never, or TRELLIS_INT8_ROWS), Int.max
-    /// keeps float32 activations everywhere.
+    /// run integer block dot products (Q4_0/Q4_1/Q8_0 weights; see `Int8Activations`; faster,
+    /// less accurate); nil keeps the default (float32 everywhere unless TRELLIS_INT8_ROWS=N),
+    /// Int.max forces float32 everywhere.
     public var int8ActivationRows: Int?
 
     public init(threads: Int? = nil, pageSize: Int = 32, contextLimit: Int? = nil, int8ActivationRows: Int? = nil) {
