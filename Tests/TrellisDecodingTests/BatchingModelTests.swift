@@ -96,10 +96,17 @@ final class BatchingModelTests: XCTestCase {
     func testCallersReturningFromSamplingShareTheNextPass() throws {
         let threads = 8, steps = 30   // enough steps that the staggered thread starts do not dominate
         let base = FakeCountingModel(delayPerCall: 0.004)
-        let batching = BatchingModel(wrapping: base, limits: .init(gatherFraction: 1))
+        // A window of 5 passes, so a loaded machine's late thread wake-ups still make it back.
+        let batching = BatchingModel(wrapping: base, limits: .init(gatherFraction: 5))
+        // All callers start together (thread start-up would otherwise stagger the first passes).
+        let ready = DispatchGroup(), start = DispatchSemaphore(value: 0)
+        for _ in 0..<threads { ready.enter() }
+        Thread { ready.wait(); for _ in 0..<threads { start.signal() } }.start()
         runThreads(threads) { _ in
             let sequence = try! batching.makeSequence()
             let logits = LogitMatrix(rows: 1, width: batching.vocabularySize)
+            ready.leave()
+            start.wait()
             for step in 0..<steps {
                 try! batching.extend([.init(sequence: sequence, tokens: [TokenID(step)])], logits: logits)
                 usleep(300)
@@ -109,7 +116,7 @@ final class BatchingModelTests: XCTestCase {
         let stats = batching.statistics
         let rowsPerPass = Double(stats.rows) / Double(stats.underlyingCalls)
         print("\(threads) callers × \(steps) steps: \(stats.underlyingCalls) passes, \(rowsPerPass) rows per pass")
-        XCTAssertGreaterThanOrEqual(rowsPerPass, 6, "passes did not gather the returning callers")
+        XCTAssertGreaterThanOrEqual(rowsPerPass, 5.5, "passes did not gather the returning callers (about 4 without)")
         XCTAssertEqual(base.violations, [])
     }
 
