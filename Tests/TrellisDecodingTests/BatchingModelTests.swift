@@ -94,9 +94,10 @@ final class BatchingModelTests: XCTestCase {
     /// Callers that sample between steps (here: sleep 0.3 ms) come back one by one; the next
     /// batch waits for them instead of running the first one alone and the rest after it.
     func testCallersReturningFromSamplingShareTheNextPass() throws {
-        let threads = 8, steps = 30   // enough steps that the staggered thread starts do not dominate
-        let base = FakeCountingModel(delayPerCall: 0.004)
-        // A window of 5 passes, so a loaded machine's late thread wake-ups still make it back.
+        let threads = 8, steps = 20
+        // 20 ms passes and a window of 5 passes, so a loaded machine's late thread wake-ups
+        // (several ms at load 10 on 2 cores) still make it back in time.
+        let base = FakeCountingModel(delayPerCall: 0.02)
         let batching = BatchingModel(wrapping: base, limits: .init(gatherFraction: 5))
         // All callers start together (thread start-up would otherwise stagger the first passes).
         let ready = DispatchGroup(), start = DispatchSemaphore(value: 0)
