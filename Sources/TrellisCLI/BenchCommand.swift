@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TrellisEngine
+import TrellisKernels
 import TrellisDecoding
 import TrellisLinking
 import TrellisModel
@@ -10,7 +11,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks (run a release build: swift build -c release).",
-        subcommands: [Runtime.self, Link.self, IndexBenchmark.self, BenchControlCommand.self, BenchServeCommand.self])
+        subcommands: [Runtime.self, Kernels.self, Link.self, IndexBenchmark.self, BenchControlCommand.self, BenchServeCommand.self])
 
     struct Runtime: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -24,6 +25,22 @@ struct BenchCommand: ParsableCommand {
             #endif
             let report = try RuntimeBenchmark(rounds: rounds).run(modelPath: try modelOptions.resolvedPath())
             print(report)
+        }
+    }
+
+    struct Kernels: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Matrix kernels alone on SmolLM2-135M shapes (random weights): GMAC/s at 1 and 8 rows, float32 and int8 activations.")
+        @Option(help: "Threads (default: one per core).") var threads: Int?
+        @Option(help: "Rounds per measure (best and median are reported).") var rounds: Int = 9
+        @Flag(help: "Time the calling thread's CPU time, not wall time (steadier on a loaded machine; use with --threads 1).")
+        var cpuTime = false
+
+        func run() throws {
+            #if DEBUG
+            FileHandle.standardError.write(Data("warning: this is a debug build; timings are not meaningful. Use `swift build -c release`.\n".utf8))
+            #endif
+            print(try KernelBenchmark.run(threads: threads ?? ComputePool.defaultThreadCount, rounds: rounds, cpuTime: cpuTime))
         }
     }
 

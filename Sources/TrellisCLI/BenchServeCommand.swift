@@ -16,14 +16,22 @@ struct BenchServeCommand: ParsableCommand {
     @Option(help: "Concurrency levels, comma-separated.") var concurrency: String = "1,8,32"
     @Option(help: "Requests per concurrency level.") var requests: Int = 300
     @Option(help: "After the levels, this many requests at the highest concurrency (0 = no soak).") var soak: Int = 0
-    @Option(help: "max_tokens of the generate requests.") var generateTokens: Int = 4
+    @Option(help: "Request mix: mixed (link, search, generate, choice generate) or generate (sampled generation only, reports tokens/s and its ratio to the first level).")
+    var mix: String = "mixed"
+    @Option(help: "max_tokens of the generate requests (default 4; 32 with --mix generate).") var generateTokens: Int?
     @Option(help: "Search mode of the search requests (bm25, seal, hybrid).") var searchMode: String = "bm25"
     @Option(help: "Seconds each level (and the soak) may take at most.") var timeLimit: Double = 3600
 
     /// The fixed mix, kept small so a 10,000-request soak fits in minutes: one single-mention link,
     /// one BM25 search, one sampled generate and one choice-constrained generate.
-    func mix() -> [ServeBenchmark.MixEntry] {
-        [
+    func entries() -> [ServeBenchmark.MixEntry] {
+        let generateTokens = self.generateTokens ?? (mix == "generate" ? 32 : 4)
+        if mix == "generate" {
+            // Sampled continuations with no constraint: the batched decode step is all the work.
+            return [.init(name: "generate", path: "/v1/generate",
+                          json: #"{"prompt":"Once upon a time","max_tokens":\#(generateTokens),"temperature":1}"#)]
+        }
+        return [
             .init(name: "link", path: "/v1/link",
                   json: #"{"text":"The [Bulls] won in Chicago.","top_k":3}"#),
             .init(name: "search", path: "/v1/search",
@@ -40,11 +48,27 @@ struct BenchServeCommand: ParsableCommand {
         guard !levels.isEmpty, levels.allSatisfy({ $0 > 0 }), requests > 0 else {
             throw ValidationError("--concurrency needs positive integers and --requests a positive count")
         }
-        let mix = mix()
-        say("mix: link, search (\(searchMode)), generate (\(generateTokens) tokens), generate with choices; port \(port)")
+        guard mix == "mixed" || mix == "generate" else {
+            throw ValidationError("--mix is mixed or generate, got \(mix)")
+        }
+        let mix = entries()
+        if self.mix == "generate" {
+            say("mix: generate only (\"Once upon a time\", \(generateTokens ?? 32) sampled tokens); port \(port)")
+        } else {
+            say("mix: link, search (\(searchMode)), generate (\(generateTokens ?? 4) tokens), generate with choices; port \(port)")
+        }
+        var firstRate: Double?
         for level in levels {
-            report(try ServeBenchmark.run(port: port, mix: mix, totalRequests: requests, concurrency: level,
-                                          timeLimit: timeLimit, serverPID: serverPid))
+            let result = try ServeBenchmark.run(port: port, mix: mix, totalRequests: requests, concurrency: level,
+                                                timeLimit: timeLimit, serverPID: serverPid)
+            report(result)
+            if self.mix == "generate" {
+                if let firstRate, firstRate > 0 {
+                    say(String(format: "  tokens/s at c=%d / at c=%d: %.2fx", level, levels[0], result.tokensPerSecond / firstRate))
+                } else {
+                    firstRate = result.tokensPerSecond
+                }
+            }
         }
         if soak > 0 {
             let level = levels.max() ?? 32

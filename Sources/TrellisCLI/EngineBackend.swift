@@ -24,9 +24,9 @@ final class EngineBackend: TrellisBackend, @unchecked Sendable {
     /// Surfaces end-to-end linking may mark: the store's mention table, else KB names.
     let mentionTable: StoreOrNameMentionTable?
 
-    init(engine: Engine, workspace: Workspace?) throws {
+    init(engine: Engine, workspace: Workspace?, batchLimits: BatchingModel.Limits = .init()) throws {
         self.engine = engine
-        batching = BatchingModel(wrapping: engine.model)
+        batching = BatchingModel(wrapping: engine.model, limits: batchLimits)
         linkEndToken = EntityLinker.endToken(for: engine.tokenizer)
         if let workspace, FileManager.default.fileExists(atPath: workspace.storePath) {
             let store = try workspace.openStore()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TrellisDecoding
 import TrellisEngine
 import TrellisServer
 
@@ -13,10 +14,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address to listen on.") var host: String = "127.0.0.1"
     @Option(help: "Port to listen on.") var port: Int = 8080
     @Option(help: "A server limit as NAME=VALUE (repeatable).") var limit: [String] = []
+    @Option(help: "How long a batched pass may wait for the previous pass's callers to queue their next step, as a fraction of that pass's time (0 = never wait).")
+    var batchGather: Double = 0.25
 
     func run() async throws {
         let engine = try Engine(modelPath: try modelOptions.resolvedPath())
-        let backend = try EngineBackend(engine: engine, workspace: storeOptions.workspace)
+        guard batchGather >= 0, batchGather.isFinite else { throw ValidationError("--batch-gather must be a fraction >= 0") }
+        let backend = try EngineBackend(engine: engine, workspace: storeOptions.workspace,
+                                        batchLimits: .init(gatherFraction: batchGather))
         let limits = try ServerLimits().applying(limit)
         let info = backend.info
         FileHandle.standardError.write(Data("trellis serve: \(info.modelName), linking \(info.canLink ? "on" : "off (no KB)"), search \(info.canSearch ? "on" : "off (no passages)")\n".utf8))

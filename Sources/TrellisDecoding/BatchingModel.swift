@@ -100,12 +100,19 @@ public final class BatchingModel: NextTokenModel, @unchecked Sendable {
         public var maxBatchTokens: Int
         /// Most calls waiting for the model at once.
         public var maxQueuedRequests: Int
+        /// How long a new batch may wait for the callers of the previous batch to come back (they
+        /// sample their next token between steps), as a fraction of the previous batch's run
+        /// time; 0 never waits. Without it, the first caller back runs alone and the rest follow
+        /// in a second pass: at 8 concurrent generations the passes averaged 4 rows, not 8.
+        public var gatherFraction: Double
 
-        public init(maxBatchRows: Int = 64, maxBatchTokens: Int = 4096, maxQueuedRequests: Int = 256) {
-            precondition(maxBatchRows > 0 && maxBatchTokens > 0 && maxQueuedRequests > 0)
+        public init(maxBatchRows: Int = 64, maxBatchTokens: Int = 4096, maxQueuedRequests: Int = 256,
+                    gatherFraction: Double = 0.25) {
+            precondition(maxBatchRows > 0 && maxBatchTokens > 0 && maxQueuedRequests > 0 && gatherFraction >= 0)
             self.maxBatchRows = maxBatchRows
             self.maxBatchTokens = maxBatchTokens
             self.maxQueuedRequests = maxQueuedRequests
+            self.gatherFraction = gatherFraction
         }
     }
 
@@ -138,6 +145,12 @@ public final class BatchingModel: NextTokenModel, @unchecked Sendable {
     private var queue: [PendingStep] = []
     private var queueHead = 0
     private var driverActive = false
+    /// Steps in the last batch, when it ended and how long it ran (for gathering the next one),
+    /// and sequences released since (their callers will not come back).
+    private var lastBatchSteps = 0
+    private var lastBatchEnded = DispatchTime(uptimeNanoseconds: 0)
+    private var lastBatchNanoseconds: UInt64 = 0
+    private var releasedSinceLastBatch = 0
     private var stats = Statistics(queuedCalls: 0, underlyingCalls: 0, completedCalls: 0, rows: 0,
                                    largestBatchRows: 0)
 
@@ -178,6 +191,10 @@ public final class BatchingModel: NextTokenModel, @unchecked Sendable {
         modelLock.lock(); defer { modelLock.unlock() }
         guard liveSequences.remove(sequence) != nil else { return }
         base.release(sequence)
+        queueLock.lock()
+        releasedSinceLastBatch += 1
+        queueLock.broadcast()
+        queueLock.unlock()
     }
 
     public func length(of sequence: SequenceID) -> Int {
@@ -232,6 +249,7 @@ public final class BatchingModel: NextTokenModel, @unchecked Sendable {
             throw BatchingError.queueFull(limit: limits.maxQueuedRequests)
         }
         queue.append(step)
+        queueLock.broadcast()  // a driver may be gathering its batch
         if !driverActive {
             driverActive = true
             step.outcome = .driving
@@ -268,12 +286,20 @@ public final class BatchingModel: NextTokenModel, @unchecked Sendable {
     private func drive(until own: PendingStep) {
         while true {
             queueLock.lock()
+            gatherReturningCallers()
             let batch = takeBatch()
             queueLock.unlock()
 
+            let started = DispatchTime.now()
             let outcomes = batch.isEmpty ? [] : run(batch)
 
             queueLock.lock()
+            if !batch.isEmpty {
+                lastBatchSteps = batch.count
+                lastBatchEnded = DispatchTime.now()
+                lastBatchNanoseconds = lastBatchEnded.uptimeNanoseconds - started.uptimeNanoseconds
+                releasedSinceLastBatch = 0
+            }
             for (step, outcome) in zip(batch, outcomes) { step.outcome = outcome }
             stats.completedCalls += outcomes.count
             if own.outcome.isFinal {
@@ -288,6 +314,21 @@ public final class BatchingModel: NextTokenModel, @unchecked Sendable {
             }
             queueLock.broadcast()
             queueLock.unlock()
+        }
+    }
+
+    /// Waits (queueLock held) until the callers of the last batch that are still live have
+    /// queued their next step, or `gatherFraction` of the last batch's run time has passed
+    /// since it ended. A lone caller, or one arriving long after the last batch, never waits.
+    private func gatherReturningCallers() {
+        let expected = lastBatchSteps - releasedSinceLastBatch
+        guard expected > 1, limits.gatherFraction > 0 else { return }
+        let window = UInt64(Double(lastBatchNanoseconds) * limits.gatherFraction)
+        let deadline = lastBatchEnded.uptimeNanoseconds + window
+        while queue.count - queueHead < lastBatchSteps - releasedSinceLastBatch {
+            let now = DispatchTime.now().uptimeNanoseconds
+            guard now < deadline else { return }
+            _ = queueLock.wait(until: Date(timeIntervalSinceNow: Double(deadline - now) / 1e9))
         }
     }
 

@@ -91,6 +91,36 @@ final class BatchingModelTests: XCTestCase {
         print("batched \(threads)×\(steps) steps into \(calls) underlying calls, largest \(base.largestBatch) rows")
     }
 
+    /// Callers that sample between steps (here: sleep 0.3 ms) come back one by one; the next
+    /// batch waits for them instead of running the first one alone and the rest after it.
+    func testCallersReturningFromSamplingShareTheNextPass() throws {
+        let threads = 8, steps = 20
+        // 20 ms passes and a window of 5 passes, so a loaded machine's late thread wake-ups
+        // (several ms at load 10 on 2 cores) still make it back in time.
+        let base = FakeCountingModel(delayPerCall: 0.02)
+        let batching = BatchingModel(wrapping: base, limits: .init(gatherFraction: 5))
+        // All callers start together (thread start-up would otherwise stagger the first passes).
+        let ready = DispatchGroup(), start = DispatchSemaphore(value: 0)
+        for _ in 0..<threads { ready.enter() }
+        Thread { ready.wait(); for _ in 0..<threads { start.signal() } }.start()
+        runThreads(threads) { _ in
+            let sequence = try! batching.makeSequence()
+            let logits = LogitMatrix(rows: 1, width: batching.vocabularySize)
+            ready.leave()
+            start.wait()
+            for step in 0..<steps {
+                try! batching.extend([.init(sequence: sequence, tokens: [TokenID(step)])], logits: logits)
+                usleep(300)
+            }
+            batching.release(sequence)
+        }
+        let stats = batching.statistics
+        let rowsPerPass = Double(stats.rows) / Double(stats.underlyingCalls)
+        print("\(threads) callers × \(steps) steps: \(stats.underlyingCalls) passes, \(rowsPerPass) rows per pass")
+        XCTAssertGreaterThanOrEqual(rowsPerPass, 5.5, "passes did not gather the returning callers (about 4 without)")
+        XCTAssertEqual(base.violations, [])
+    }
+
     func testBatchesRespectTheRowBound() throws {
         let base = FakeCountingModel(delayPerCall: 0.002)
         let batching = BatchingModel(wrapping: base, limits: .init(maxBatchRows: 3))

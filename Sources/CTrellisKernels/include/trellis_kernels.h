@@ -90,6 +90,40 @@ void trellis_scale(int level, float *x, float a, int64_t count);
 /// sum x[i] * y[i].
 float trellis_dot(int level, const float *x, const float *y, int64_t count);
 
+// ---- Int8 activations ------------------------------------------------------------------
+// A second way to run a product on Q4_0, Q4_1 and Q8_0 weights: each activation row is first
+// quantized per 32-element block to int8 with a float scale (d = max|x| / 127, q = round(x / d),
+// as GGML's Q8 activations), and the block dot products run on integers (AVX-512 VNNI vpdpbusd:
+// 64 multiply-adds per instruction), scaled once per block. Error: |x . w - result| <=
+// sum over blocks of (d_x / 2) * sum|w - c| (rounding of x; c = m + 8 d for Q4_1, else 0) plus
+// float rounding. The float path stays the reference; callers choose per product.
+//
+// Quantized activations ("packed rows"): row i of n is trellis_int8_row_bytes(cols) bytes at
+// xq + i * trellis_int8_row_bytes(cols); blocks are grouped by four, each group 256 bytes:
+//   bytes   0..63   int8 elements 0..15 of the group's blocks 0..3 (16 bytes each),
+//   bytes  64..127  int8 elements 16..31 of the same blocks,
+//   bytes 128..191  float d of block k in lanes 4k..4k+3,
+//   bytes 192..255  float sum of block k's float inputs in lane 4k (other lanes 0).
+// Blocks past the row's end (the last group may be partial) are all zero.
+
+/// Bytes of one packed row of `cols` activations (cols % 32 == 0), 0 otherwise.
+size_t trellis_int8_row_bytes(int64_t cols);
+/// 1 if the int8 product runs on this CPU's vector integer dot instructions (AVX-512 VNNI);
+/// 0 means trellis_matmul_rows_int8 would run the scalar twin (correct but slow).
+int trellis_int8_fast(void);
+/// 1 if `format` has an int8 product (Q4_0, Q4_1, Q8_0).
+int trellis_int8_supports(int format);
+/// Packs rows x[i * ldx ...] (i < n, cols % 32 == 0) into `xq` (n * trellis_int8_row_bytes).
+/// `level` SCALAR uses plain C; any other level the fastest code the CPU has (same bytes).
+void trellis_quantize_activations(int level, const float *x, int64_t ldx, int64_t n, int64_t cols,
+                                  void *xq);
+/// Y[i, r] (+)= dot(packed row i, W[r, :]) for i < n, r0 <= r < r1 (format in Q4_0/Q4_1/Q8_0).
+/// `level` SCALAR runs the scalar twin; any other level the VNNI kernel when
+/// trellis_int8_fast(), else the scalar twin.
+void trellis_matmul_rows_int8(int level, int format, const void *w, size_t w_row_bytes,
+                              int64_t cols, const void *xq, int64_t n,
+                              float *y, int64_t ldy, int64_t r0, int64_t r1, int accumulate);
+
 // ---- Worker pool -------------------------------------------------------------------------
 // A fixed set of persistent threads. The calling thread takes part, so a pool of `threads`
 // participants starts threads - 1 workers. Idle workers spin briefly, then sleep on a

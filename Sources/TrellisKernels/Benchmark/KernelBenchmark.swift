@@ -1,12 +1,17 @@
 import TrellisCore
 import CTrellisKernels
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Measures the kernels on SmolLM2-135M shapes (hidden 576, FFN 1536, 30 layers, 3 KV heads
 /// of 64, vocabulary 49152; Q4_1 layers and a Q8_0 tied head) with random weights of the
 /// real sizes, so memory traffic is realistic (96 MB per token, more than the L3 cache).
 /// `trellis bench runtime` prints `run()`. Reports pool dispatch overhead, GMAC/s per matrix
-/// at n = 1 and n = 8, one full token of matrix products (210 layer products + head) at
-/// n = 1 and n = 8 on the pool and on one thread, and prefill-sized products against
+/// at n = 1, 2, 4, 8 (and on int8 activations where VNNI runs), one full token of matrix
+/// products (210 layer products + head) at n = 1 and n = 8 on the pool and on one thread, and prefill-sized products against
 /// OpenBLAS sgemm on dequantized weights. Times are wall clock, "best / median" of `rounds`
 /// (the best is the machine's capability, the median shows the noise of a shared host).
 public enum KernelBenchmark {
@@ -20,20 +25,25 @@ public enum KernelBenchmark {
     public static let hidden = 576
 
     /// Runs every measurement (a few seconds) and returns the report, one fact per line.
+    /// `cpuTime` measures the calling thread's CPU time instead of wall time: steadier on a
+    /// loaded machine for the one-thread measures (meaningless for pool measures, whose other
+    /// threads are not counted).
     public static func run(threads: Int = ComputePool.defaultThreadCount, rounds: Int = 9,
-                           level: KernelLevel = .best) throws -> String {
+                           level: KernelLevel = .best, cpuTime: Bool = false) throws -> String {
         let pool = try ComputePool(threads: threads)
         var lines: [String] = []
-        lines.append("kernels: level \(level), \(pool.threadCount) threads, OpenBLAS core \(BLAS.coreName)")
+        lines.append("kernels: level \(level), \(pool.threadCount) threads, OpenBLAS core \(BLAS.coreName)"
+                     + (cpuTime ? ", times are the calling thread's CPU time" : ""))
 
         // Dispatch: jobs whose tasks must all run at once (a barrier), so every worker is
         // woken and collected; back-to-back jobs, so workers are spinning.
-        let dispatch = timings(rounds) { _ = pool.measureDispatchSeconds(jobs: 1) }
+        let dispatch = timings(rounds, cpuTime: cpuTime) { _ = pool.measureDispatchSeconds(jobs: 1) }
         let dispatchMean = pool.measureDispatchSeconds(jobs: 2000)
         lines.append("pool dispatch, all \(pool.threadCount) participants meet: mean \(fixed(dispatchMean * 1e6, 2)) us, "
                      + "\(microseconds(dispatch)) us")
 
         let maxN = 512
+        let packed = Int8Activations()
         let x = randomInput(maxN * 1536, seed: 7)
         var y = [Float](repeating: 0, count: max(maxN * 1536, 8 * vocabulary))
 
@@ -45,10 +55,14 @@ public enum KernelBenchmark {
         for (name, format, rows, cols) in singles {
             let storage = try WeightStorage(randomFormat: format, rows: rows, cols: cols, seed: UInt64(rows * cols))
             var parts: [String] = []
-            for n in [1, 8] {
-                let best = timings(rounds) { product(pool, storage.matrix, x, n, &y, level) }.best
+            for n in [1, 2, 4, 8] {
+                let best = timings(rounds, cpuTime: cpuTime) { product(pool, storage.matrix, x, n, &y, level) }.best
                 let rate = Double(rows * cols * n) / best / 1e9
                 parts.append("n=\(n) \(fixed(rate, 1)) GMAC/s (\(fixed(best * 1e6, 1)) us)")
+                if n > 1 && Int8Activations.isFast {
+                    let best = timings(rounds, cpuTime: cpuTime) { int8Product(pool, storage.matrix, x, n, &y, packed, level) }.best
+                    parts.append("int8 \(fixed(Double(rows * cols * n) / best / 1e9, 1))")
+                }
             }
             lines.append("\(name): " + parts.joined(separator: ", "))
         }
@@ -69,7 +83,7 @@ public enum KernelBenchmark {
         let single = try ComputePool(threads: 1)
         for (label, runner) in [("", pool), (" on 1 thread", single)] {
             for n in [1, 8] {
-                let time = timings(rounds) {
+                let time = timings(rounds, cpuTime: cpuTime) {
                     for storage in layerWeights { product(runner, storage.matrix, x, n, &y, level) }
                     product(runner, head.matrix, x, n, &y, level)
                 }
@@ -78,6 +92,16 @@ public enum KernelBenchmark {
                 lines.append("token n=\(n)\(label): \(fixed(time.best * 1e3, 2)) / \(fixed(time.median * 1e3, 2)) ms "
                              + "(\(fixed(rate, 1)) GMAC/s, \(fixed(bandwidth, 1)) GB/s of weights, "
                              + "\(fixed(Double(n) / time.best, 0)) tokens/s of products)")
+            }
+            if Int8Activations.isFast {
+                // Int8 activations, quantized once per product as the runtime does.
+                let n = 8
+                let time = timings(rounds, cpuTime: cpuTime) {
+                    for storage in layerWeights { int8Product(runner, storage.matrix, x, n, &y, packed, level) }
+                    int8Product(runner, head.matrix, x, n, &y, packed, level)
+                }
+                lines.append("token n=\(n) int8\(label): \(fixed(time.best * 1e3, 2)) / \(fixed(time.median * 1e3, 2)) ms "
+                             + "(\(fixed(Double(macsPerToken * n) / time.best / 1e9, 1)) GMAC/s)")
             }
         }
 
@@ -90,8 +114,8 @@ public enum KernelBenchmark {
         let blasThreads = BLAS.threadCount
         BLAS.threadCount = pool.threadCount
         for n in [32, 128, 512] {
-            let ours = timings(rounds) { product(pool, gate, x, n, &y, level) }.best
-            let blas = timings(rounds) {
+            let ours = timings(rounds, cpuTime: cpuTime) { product(pool, gate, x, n, &y, level) }.best
+            let blas = timings(rounds, cpuTime: cpuTime) {
                 x.withUnsafeBufferPointer { xp in
                     dequantized.withUnsafeBufferPointer { wp in
                         y.withUnsafeMutableBufferPointer { yp in
@@ -118,6 +142,16 @@ public enum KernelBenchmark {
         }
     }
 
+    private static func int8Product(_ pool: ComputePool, _ w: WeightMatrix, _ x: [Float], _ n: Int,
+                                    _ y: inout [Float], _ packed: Int8Activations, _ level: KernelLevel) {
+        x.withUnsafeBufferPointer { xp in
+            y.withUnsafeMutableBufferPointer { yp in
+                _ = try? packed.pack(xp.baseAddress!, rows: n, cols: w.cols, level: level)
+                pool.matmul(w, packed: packed, output: yp.baseAddress!, level: level)
+            }
+        }
+    }
+
     private static func randomInput(_ count: Int, seed: UInt64) -> [Float] {
         var random = SplitMix64(seed: seed)
         return (0..<count).map { _ in random.nextUnit() * 2 - 1 }
@@ -128,16 +162,29 @@ public enum KernelBenchmark {
     }
 
     /// Best and median wall seconds of `rounds` runs of `body` after one warm-up run.
-    static func timings(_ rounds: Int, _ body: () -> Void) -> (best: Double, median: Double) {
+    static func timings(_ rounds: Int, cpuTime: Bool = false, _ body: () -> Void) -> (best: Double, median: Double) {
         body()
         let clock = ContinuousClock()
         var times: [Double] = []
         for _ in 0..<max(1, rounds) {
+            if cpuTime {
+                let start = threadCPUSeconds()
+                body()
+                times.append(threadCPUSeconds() - start)
+                continue
+            }
             let elapsed = clock.measure(body)
             times.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
         }
         times.sort()
         return (times[0], times[times.count / 2])
+    }
+
+    /// CPU seconds the calling thread has run.
+    static func threadCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) * 1e-9
     }
 
     /// `value` with `digits` decimals (no Foundation formatting in this module).

@@ -5,7 +5,8 @@ import CTrellisKernels
 /// Conventions of the whole module (stated once): matrices are row-major; a weight matrix W
 /// has `rows x cols` elements and is quantized in blocks of 32 consecutive elements of a row;
 /// a product computes `Y[n x rows] = X[n x cols] · Wᵀ`, i.e. `Y[i, r] = Σₖ X[i, k] · W[r, k]`,
-/// with activations in float32 throughout (weights are widened, inputs never quantized).
+/// with float32 activations (weights are widened, inputs never quantized), except in the opt-in
+/// integer products of `Int8Activations`.
 /// Block layouts (GGML): Q4_0 = {f16 d, 16 bytes of nibbles}, element j<16 = d·((q[j]&15)−8),
 /// element j+16 = d·((q[j]>>4)−8); Q4_1 = {f16 d, f16 m, 16 bytes}, element = d·nibble + m with
 /// the same nibble order; Q8_0 = {f16 d, 32 × int8}, element = d·q. F32/F16 store elements.

@@ -71,4 +71,21 @@ public final class ComputePool: @unchecked Sendable {
                             Int64(w.rows), Int64(w.cols), input, Int64(inputStride ?? w.cols),
                             Int64(n), output, Int64(outputStride ?? w.rows), accumulate ? 1 : 0)
     }
+
+    /// `Y[packed.rows x w.rows] = packed rows · Wᵀ` on int8 activations (see `Int8Activations`),
+    /// W's rows split into contiguous chunks across the pool.
+    public func matmul(_ w: WeightMatrix, packed: Int8Activations, output: UnsafeMutablePointer<Float>,
+                       level: KernelLevel = .best) {
+        let tasks = max(1, min(threadCount * 4, w.rows / 16))
+        let out = UncheckedOutput(pointer: output)
+        parallelFor(tasks) { t in
+            w.multiply(packed: packed, output: out.pointer, rowRange: w.rows * t / tasks..<w.rows * (t + 1) / tasks,
+                       level: level)
+        }
+    }
+}
+
+/// An output pointer handed to pool tasks that write disjoint parts of it.
+private struct UncheckedOutput: @unchecked Sendable {
+    let pointer: UnsafeMutablePointer<Float>
 }

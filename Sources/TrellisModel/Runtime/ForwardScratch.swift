@@ -1,3 +1,5 @@
+import TrellisKernels
+
 /// A float buffer that only grows: the forward pass asks for at least n floats each call and
 /// gets the same memory back unless n exceeds what it had, so steady decoding allocates nothing.
 final class FloatScratch {
@@ -40,6 +42,8 @@ final class ForwardScratch {
     let tileScores = FloatScratch()    // prefill attention: [tile × longest sequence]
     let gatheredKeys = FloatScratch()  //        [longest sequence × headDim]
     let gatheredValues = FloatScratch()
+    /// Int8 copy of the input of the product being run (see `LinearWeight.usesInt8`).
+    let packed = Int8Activations()
 
     func reserve(rows n: Int, requests: Int, config c: ModelConfig) {
         residual.reserve(n * c.hidden)

@@ -45,7 +45,7 @@ extension TransformerModel {
                 rmsNorm(x + t * c.hidden, weight: weights.outputNorm, epsilon: c.rmsEpsilon,
                         into: h + t * c.hidden, count: c.hidden)
             }
-            weights.output.apply(h, count: n, into: logits.buffer.baseAddress!, loop: loop)
+            weights.output.apply(h, count: n, into: logits.buffer.baseAddress!, loop: loop, packed: scratch.packed)
             return
         }
         // Final norm of each request's last row, then the output head into the logit rows.
@@ -55,7 +55,8 @@ extension TransformerModel {
             rmsNorm(x + row * c.hidden, weight: weights.outputNorm, epsilon: c.rmsEpsilon,
                     into: last + r * c.hidden, count: c.hidden)
         }
-        weights.output.apply(last, count: requests.count, into: logits.buffer.baseAddress!, loop: loop)
+        weights.output.apply(last, count: requests.count, into: logits.buffer.baseAddress!, loop: loop,
+                             packed: scratch.packed)
     }
 
     private func validate(_ requests: [SequenceExtension], logits: LogitMatrix) throws {
@@ -122,7 +123,7 @@ extension TransformerModel {
             rmsNorm(x + t * c.hidden, weight: w.attentionNorm, epsilon: c.rmsEpsilon,
                     into: h + t * c.hidden, count: c.hidden)
         }
-        LinearWeight.apply(w.query, q, w.key, k, w.value, v, input: h, count: n, loop: loop)
+        LinearWeight.apply(w.query, q, w.key, k, w.value, v, input: h, count: n, loop: loop, packed: scratch.packed)
         if let qb = w.queryBias, let kb = w.keyBias, let vb = w.valueBias {
             for t in 0..<n {
                 addInPlace(q + t * c.queryWidth, qb, c.queryWidth)
@@ -137,7 +138,7 @@ extension TransformerModel {
             storeKeyValue(row: t, layer: l)
         }
         attend(layer: l)
-        w.attentionOutput.apply(scratch.attention.pointer, count: n, into: h, loop: loop)
+        w.attentionOutput.apply(scratch.attention.pointer, count: n, into: h, loop: loop, packed: scratch.packed)
         addInPlace(x, h, n * c.hidden)
 
         // Feed-forward: x += W_down · (silu(W_gate·h) ⊙ W_up·h), h = norm(x).
@@ -146,9 +147,9 @@ extension TransformerModel {
                     into: h + t * c.hidden, count: c.hidden)
         }
         let g = scratch.gate.pointer, u = scratch.up.pointer
-        LinearWeight.apply(w.gate, g, w.up, u, nil, nil, input: h, count: n, loop: loop)
+        LinearWeight.apply(w.gate, g, w.up, u, nil, nil, input: h, count: n, loop: loop, packed: scratch.packed)
         forEachRow(n) { t in siluMultiply(g + t * c.ffn, u + t * c.ffn, c.ffn) }
-        w.down.apply(g, count: n, into: h, loop: loop)
+        w.down.apply(g, count: n, into: h, loop: loop, packed: scratch.packed)
         addInPlace(x, h, n * c.hidden)
     }
 

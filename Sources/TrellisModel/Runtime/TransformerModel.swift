@@ -1,7 +1,7 @@
 import TrellisCore
 import TrellisGGUF
 
-/// Knobs of the runtime that do not change results beyond float rounding.
+/// Knobs of the runtime. All but `int8ActivationRows` change results by float rounding only.
 public struct RuntimeOptions: Sendable {
     /// Worker threads for matrix kernels and attention (nil: one per core).
     public var threads: Int?
@@ -10,10 +10,17 @@ public struct RuntimeOptions: Sendable {
     /// A context limit below the model's own (to bound cache memory), or nil.
     public var contextLimit: Int?
 
-    public init(threads: Int? = nil, pageSize: Int = 32, contextLimit: Int? = nil) {
+    /// Products over at least this many activation rows quantize the activations to int8 and
+    /// run integer block dot products (Q4_0/Q4_1/Q8_0 weights; see `Int8Activations`; faster,
+    /// less accurate); nil keeps the default (float32 everywhere unless TRELLIS_INT8_ROWS=N),
+    /// Int.max forces float32 everywhere.
+    public var int8ActivationRows: Int?
+
+    public init(threads: Int? = nil, pageSize: Int = 32, contextLimit: Int? = nil, int8ActivationRows: Int? = nil) {
         self.threads = threads
         self.pageSize = pageSize
         self.contextLimit = contextLimit
+        self.int8ActivationRows = int8ActivationRows
     }
 }
 
@@ -60,6 +67,9 @@ public final class TransformerModel: AllPositionLogitsModel {
         rope = RotaryEmbedding(style: config.ropeStyle, dims: config.ropeDims, base: config.ropeBase,
                                factors: weights.ropeFrequencyFactors)
         loop = try ParallelLoop(workers: options.threads)
+        if let rows = options.int8ActivationRows {
+            for matrix in weights.allMatrices { matrix.int8RowThreshold = max(rows, 1) }
+        }
     }
 
     // MARK: NextTokenModel

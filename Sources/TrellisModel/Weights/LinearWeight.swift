@@ -1,3 +1,4 @@
+import Glibc
 import COpenBLAS
 import TrellisGGUF
 import TrellisKernels
@@ -83,6 +84,28 @@ final class LinearWeight {
         return dense!
     }
 
+    /// At or above this many activation rows, products on Q4_0/Q4_1/Q8_0 weights quantize the
+    /// activations to int8 once per product and run integer block dot products (AVX-512 VNNI,
+    /// see `Int8Activations`): about 1.5× the float kernel, but on SmolLM2-135M the logits move
+    /// by up to ~1.3 (rms 0.25), beyond the reference tolerance, so it is opt-in. Default: never,
+    /// unless the environment variable TRELLIS_INT8_ROWS=N (N >= 1) asks for it on a CPU with
+    /// VNNI. `RuntimeOptions.int8ActivationRows` sets it per model.
+    static let defaultInt8RowThreshold: Int = {
+        guard Int8Activations.isFast, let text = getenv("TRELLIS_INT8_ROWS").map({ String(cString: $0) }),
+              let rows = Int(text), rows > 0 else { return Int.max }
+        return rows
+    }()
+
+    /// This matrix's int8 switch-over row count.
+    var int8RowThreshold = LinearWeight.defaultInt8RowThreshold
+
+    /// Whether a product over `n` rows runs on int8 activations.
+    @inline(__always)
+    func usesInt8(rows n: Int) -> Bool {
+        guard let matrix, n >= int8RowThreshold, usesKernel(rows: n) else { return false }
+        return Int8Activations.supports(matrix.format)
+    }
+
     /// Whether a product over `n` rows runs on the quantized bytes.
     @inline(__always)
     func usesKernel(rows n: Int) -> Bool { matrix != nil && n < denseRowThreshold }
@@ -90,11 +113,13 @@ final class LinearWeight {
     /// This matrix's switch-over row count (tests lower it to pin the sgemm path).
     var denseRowThreshold = LinearWeight.defaultDenseRowThreshold
 
-    /// Y[n × rows] = X[n × columns] · Wᵀ.
-    func apply(_ x: UnsafePointer<Float>, count n: Int, into y: UnsafeMutablePointer<Float>, loop: ParallelLoop) {
+    /// Y[n × rows] = X[n × columns] · Wᵀ. `packed` is scratch for int8 activations (nil: float
+    /// activations whatever the threshold says).
+    func apply(_ x: UnsafePointer<Float>, count n: Int, into y: UnsafeMutablePointer<Float>, loop: ParallelLoop,
+               packed: Int8Activations? = nil) {
         guard n > 0 else { return }
         if usesKernel(rows: n) {
-            Self.apply(self, y, nil, nil, nil, nil, input: x, count: n, loop: loop)
+            Self.apply(self, y, nil, nil, nil, nil, input: x, count: n, loop: loop, packed: packed)
             return
         }
         let w = denseMatrix(loop)
@@ -107,23 +132,35 @@ final class LinearWeight {
     static func apply(_ a: LinearWeight, _ ya: UnsafeMutablePointer<Float>,
                       _ b: LinearWeight?, _ yb: UnsafeMutablePointer<Float>?,
                       _ c: LinearWeight?, _ yc: UnsafeMutablePointer<Float>?,
-                      input x: UnsafePointer<Float>, count n: Int, loop: ParallelLoop) {
+                      input x: UnsafePointer<Float>, count n: Int, loop: ParallelLoop,
+                      packed: Int8Activations? = nil) {
         let fused = a.usesKernel(rows: n) && (b?.usesKernel(rows: n) ?? true) && (c?.usesKernel(rows: n) ?? true)
         guard fused else {
-            a.apply(x, count: n, into: ya, loop: loop)
-            if let b, let yb { b.apply(x, count: n, into: yb, loop: loop) }
-            if let c, let yc { c.apply(x, count: n, into: yc, loop: loop) }
+            a.apply(x, count: n, into: ya, loop: loop, packed: packed)
+            if let b, let yb { b.apply(x, count: n, into: yb, loop: loop, packed: packed) }
+            if let c, let yc { c.apply(x, count: n, into: yc, loop: loop, packed: packed) }
             return
+        }
+        // Int8 only when every matrix takes it, so the activations are quantized once for all.
+        var int8: Int8Activations?
+        if let packed, a.usesInt8(rows: n), b?.usesInt8(rows: n) ?? true, c?.usesInt8(rows: n) ?? true,
+           (try? packed.pack(x, rows: n, cols: a.columns)) != nil {
+            int8 = packed
         }
         let rowsA = a.rows, rowsB = b?.rows ?? 0, total = rowsA + rowsB + (c?.rows ?? 0)
         let tasks = loop.taskCount(rows: total, n: n)
-        let box = UncheckedSendable((x, ya, yb, yc))
+        let box = UncheckedSendable((x, ya, yb, yc, int8))
         loop.forEach(tasks) { t, _ in
-            let (x, ya, yb, yc) = box.value
+            let (x, ya, yb, yc, int8) = box.value
             let lo = total * t / tasks, hi = total * (t + 1) / tasks
             func run(_ w: LinearWeight, _ y: UnsafeMutablePointer<Float>, _ base: Int) {
                 let r0 = max(lo - base, 0), r1 = min(hi - base, w.rows)
-                if r0 < r1 { w.matrix!.multiply(input: x, rows: n, output: y, rowRange: r0..<r1) }
+                guard r0 < r1 else { return }
+                if let int8 {
+                    w.matrix!.multiply(packed: int8, output: y, rowRange: r0..<r1)
+                } else {
+                    w.matrix!.multiply(input: x, rows: n, output: y, rowRange: r0..<r1)
+                }
             }
             run(a, ya, 0)
             if let b, let yb { run(b, yb, rowsA) }

@@ -39,12 +39,19 @@ public enum ServeBenchmark {
         public var serverRSSSamplesKiB: [Int]
         /// First error messages seen (at most 5).
         public var errorSamples: [String]
+        /// Sum of the `completion_tokens` the answers reported (generate endpoints).
+        public var completionTokens: Int = 0
 
         public var throughput: Double { seconds > 0 ? Double(requests) / seconds : 0 }
+        /// Completion tokens per second over the whole run.
+        public var tokensPerSecond: Double { seconds > 0 ? Double(completionTokens) / seconds : 0 }
 
         public var description: String {
             var line = String(format: "c=%-3d n=%-6d errors=%-4d %.1f req/s  p50 %.2f ms  p99 %.2f ms",
                               concurrency, requests, errors, throughput, p50Milliseconds, p99Milliseconds)
+            if completionTokens > 0 {
+                line += String(format: "  %d tokens in %.2f s, %.1f tokens/s", completionTokens, seconds, tokensPerSecond)
+            }
             if let serverPeakKiB { line += String(format: "  server peak %.1f MiB", Double(serverPeakKiB) / 1024) }
             if let first = serverRSSSamplesKiB.first, let last = serverRSSSamplesKiB.last {
                 line += String(format: "  RSS %.1f → %.1f MiB", Double(first) / 1024, Double(last) / 1024)
@@ -82,19 +89,21 @@ public enum ServeBenchmark {
                     let entry = mix[index % mix.count]
                     let t0 = DispatchTime.now().uptimeNanoseconds
                     var failure: String?
+                    var tokens = 0
                     do {
                         guard let conn = connection else { throw LoopbackHTTPError.notLoopback(host) }
                         let response = try conn.send(method: entry.method, path: entry.path, body: entry.body)
                         if !(200..<300).contains(response.status) {
                             failure = "\(entry.name): HTTP \(response.status) \(response.bodyText.prefix(200))"
                         }
+                        tokens = completionTokens(in: response.bodyText)
                     } catch {
                         failure = "\(entry.name): \(error)"
                         connection?.close()
                         connection = try? LoopbackHTTPConnection(host: host, port: port, timeout: min(timeLimit, 60))
                     }
                     let elapsed = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
-                    let done = state.record(latencyMilliseconds: elapsed, entry: entry.name, failure: failure)
+                    let done = state.record(latencyMilliseconds: elapsed, entry: entry.name, failure: failure, tokens: tokens)
                     if done % memorySampleEvery == 0, let rss = readStatusKiB(pid: pid, field: "VmRSS") {
                         state.sample(rss)
                     }
@@ -117,7 +126,14 @@ public enum ServeBenchmark {
         return Report(concurrency: concurrency, requests: latencies.count, errors: result.errors, seconds: seconds,
                       p50Milliseconds: percentile(0.50), p99Milliseconds: percentile(0.99), perEntry: result.perEntry,
                       serverPeakKiB: readStatusKiB(pid: pid, field: "VmHWM"), serverRSSSamplesKiB: samples,
-                      errorSamples: result.errorSamples)
+                      errorSamples: result.errorSamples, completionTokens: result.completionTokens)
+    }
+
+    /// The integer after `"completion_tokens":` in a JSON answer (0 if absent).
+    static func completionTokens(in body: String) -> Int {
+        guard let key = body.range(of: "\"completion_tokens\"") else { return 0 }
+        let digits = body[key.upperBound...].drop { $0 == ":" || $0 == " " }.prefix { $0.isNumber }
+        return Int(digits) ?? 0
     }
 
     /// A `kB` field of `/proc/PID/status` (VmHWM, VmRSS), or nil where unreadable.
@@ -137,6 +153,7 @@ public enum ServeBenchmark {
             var perEntry: [String: Int]
             var rssSamples: [Int]
             var errorSamples: [String]
+            var completionTokens = 0
         }
 
         private let lock = NSLock()
@@ -156,8 +173,9 @@ public enum ServeBenchmark {
             return claimed - 1
         }
 
-        func record(latencyMilliseconds: Double, entry: String, failure: String?) -> Int {
+        func record(latencyMilliseconds: Double, entry: String, failure: String?, tokens: Int) -> Int {
             lock.lock(); defer { lock.unlock() }
+            data.completionTokens += tokens
             data.latencies.append(latencyMilliseconds)
             data.perEntry[entry, default: 0] += 1
             if let failure {
