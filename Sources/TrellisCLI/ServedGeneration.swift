@@ -64,6 +64,7 @@ struct ServedGeneration: Sendable {
     func plan(_ spec: TrellisServer.ConstraintSpec?, maxTokens: Int) throws -> Plan {
         guard let spec, !spec.isEmpty else { return .free }
         let hasWordParts = !(spec.keywords ?? []).isEmpty || spec.minWords != nil || spec.maxWords != nil
+            || !(spec.then ?? []).isEmpty
         let wholeOutputKinds = (spec.choices != nil) || spec.kbEntity == true || spec.wantsCorpusNgram
         if wholeOutputKinds && hasWordParts {
             throw BackendError.notSupported("keywords and word counts cannot be combined with choices, kb_entity or corpus_ngram yet")
@@ -87,12 +88,23 @@ struct ServedGeneration: Sendable {
     }
 
     private func compileWords(_ spec: TrellisServer.ConstraintSpec, maxTokens: Int) throws -> TokenDFA {
-        var object: [String: Any] = [:]
-        if let k = spec.keywords { object["keywords"] = k.map(\.alternatives) }
-        if let b = spec.bannedWords { object["banned"] = b }
-        if let m = spec.minWords { object["min_words"] = m }
-        if let m = spec.maxWords { object["max_words"] = m }
-        // Caps an open-ended word count at the budget (a word takes a token); else it counts to 1000.
+        func wordFields(_ spec: TrellisServer.ConstraintSpec) throws -> [String: Any] {
+            var object: [String: Any] = [:]
+            if let k = spec.keywords { object["keywords"] = k.map(\.alternatives) }
+            if let b = spec.bannedWords { object["banned"] = b }
+            if let m = spec.minWords { object["min_words"] = m }
+            if let m = spec.maxWords { object["max_words"] = m }
+            if let o = spec.ordered { object["ordered"] = o }
+            if let parts = spec.then {
+                object["then"] = try parts.map { part -> [String: Any] in
+                    if part.hasWholeOutputKind { throw BackendError.notSupported("a `then` part takes only keywords, banned_words, min_words, max_words, ordered and then") }
+                    return try wordFields(part)
+                }
+            }
+            return object
+        }
+        var object = try wordFields(spec)
+        // The budget, for the length mask (an open-ended min_words saturates, it needs no cap).
         object["max_tokens"] = maxTokens
         let json = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
         var parsed = try TrellisAutomata.ConstraintSpec.parse(json)

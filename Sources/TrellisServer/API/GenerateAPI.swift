@@ -71,7 +71,9 @@ public struct CorpusNgramSpec: Codable, Sendable, Equatable {
 /// {"corpus_ngram": {"max_tokens": 6}}   // ... of at most 6 tokens
 /// ```
 /// `choices`, `kb_entity` and `corpus_ngram` each fix the whole output, so at most one of them
-/// may be given.
+/// may be given. Ordered constraints: `"ordered": true` makes the keywords occur in the given
+/// order; `"then": [{…}, {…}]` requires the output to split into consecutive pieces, piece i
+/// satisfying part i (parts take keywords, banned_words, min_words, max_words, ordered, then).
 public struct ConstraintSpec: Codable, Sendable, Equatable {
     public var keywords: [KeywordSpec]?
     public var bannedWords: [String]?
@@ -80,9 +82,16 @@ public struct ConstraintSpec: Codable, Sendable, Equatable {
     public var choices: [String]?
     public var kbEntity: Bool?
     public var corpusNgram: CorpusNgramSpec?
+    /// Keywords must occur in the given order.
+    public var ordered: Bool?
+    /// Consecutive pieces of the output, each satisfying its part (word-level fields only).
+    public var then: [ConstraintSpec]?
 
     public init(keywords: [KeywordSpec]? = nil, bannedWords: [String]? = nil, minWords: Int? = nil,
-                maxWords: Int? = nil, choices: [String]? = nil, kbEntity: Bool? = nil, corpusNgram: CorpusNgramSpec? = nil) {
+                maxWords: Int? = nil, choices: [String]? = nil, kbEntity: Bool? = nil, corpusNgram: CorpusNgramSpec? = nil,
+                ordered: Bool? = nil, then: [ConstraintSpec]? = nil) {
+        self.ordered = ordered
+        self.then = then
         self.keywords = keywords
         self.bannedWords = bannedWords
         self.minWords = minWords
@@ -100,6 +109,8 @@ public struct ConstraintSpec: Codable, Sendable, Equatable {
         case choices
         case kbEntity = "kb_entity"
         case corpusNgram = "corpus_ngram"
+        case ordered
+        case then
     }
 
     public init(from decoder: any Decoder) throws {
@@ -111,6 +122,8 @@ public struct ConstraintSpec: Codable, Sendable, Equatable {
         choices = try c.optional(.choices)
         kbEntity = try c.optional(.kbEntity)
         corpusNgram = try c.optional(.corpusNgram)
+        ordered = try c.optional(.ordered)
+        then = try c.optional(.then)
     }
 
     /// Whether the output must be an n-gram of the corpus.
@@ -119,8 +132,11 @@ public struct ConstraintSpec: Codable, Sendable, Equatable {
     /// Whether the spec constrains nothing.
     public var isEmpty: Bool {
         (keywords ?? []).isEmpty && (bannedWords ?? []).isEmpty && minWords == nil && maxWords == nil
-            && choices == nil && kbEntity != true && corpusNgram?.enabled != true
+            && choices == nil && kbEntity != true && corpusNgram?.enabled != true && (then ?? []).isEmpty
     }
+
+    /// Whether a part of `then` uses a field that fixes the whole output (not allowed there).
+    public var hasWholeOutputKind: Bool { choices != nil || kbEntity == true || wantsCorpusNgram }
 }
 
 /// Sampling settings; temperature 0 (the default) is greedy decoding.
