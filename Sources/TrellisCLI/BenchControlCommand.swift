@@ -20,6 +20,7 @@ struct BenchControlCommand: ParsableCommand {
     @Option(help: "EM workload: sequences (× --length tokens) for one timed iteration; 0 skips EM.") var emSequences: Int = 2000
     @Option(help: "EM sequence length.") var length: Int = 32
     @Option(help: "Hidden states for the EM timing (default: --states).") var emStates: Int?
+    @Option(help: "OpenBLAS threads during EM (0: OpenBLAS's default), as `hmm distill --em-blas-threads`.") var emBlasThreads: Int = 1
     @Option(help: "Tokens per step the guidance scores exactly besides keyword tokens (see `eval commongen --exact-tokens`).") var exactTokens: Int = 64
 
     func run() throws {
@@ -92,7 +93,7 @@ struct BenchControlCommand: ParsableCommand {
             (0..<length).map { _ in TokenID(min(v - 1, Int(pow(Double(v), Double.random(in: 0..<1, using: &rng))) - 1)) }
         }
         var seconds = 0.0
-        _ = try BaumWelchTrainer().train(emModel, sequences: tokens, iterations: 1) { report, _ in
+        _ = try BaumWelchTrainer(blasThreads: emBlasThreads > 0 ? emBlasThreads : nil).train(emModel, sequences: tokens, iterations: 1) { report, _ in
             seconds = report.seconds
             return true
         }

@@ -35,7 +35,7 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Wrap the prompt as a user turn in the model's chat template (ChatML for SmolLM2).") var chat = false
     @Option(help: "System message for --chat (default: the template's own).") var system: String?
     @Flag(help: "Print only the generated text, no statistics.") var quiet = false
-    @Option(help: "Constraint as JSON, e.g. {\"keywords\": [[\"dog\", \"dogs\"], [\"frisbee\"]], \"max_tokens\": 32}; fields: keywords, banned, min_words, max_words, max_tokens, end_with_eos, inflect. The output ends with the end-of-turn token once the constraint holds.") var constraint: String?
+    @Option(help: "Constraint as JSON, e.g. {\"keywords\": [[\"dog\", \"dogs\"], [\"frisbee\"]], \"max_tokens\": 32}; fields: keywords, banned, min_words, max_words, max_tokens, end_with_eos, inflect, ordered (keywords in order), then (a list of parts the output splits into, in order). The output ends with the end-of-turn token once the constraint holds.") var constraint: String?
     @Option(help: "Read the constraint JSON from this file.") var constraintFile: String?
     @Option(help: "HMM (from `trellis hmm distill`) for lookahead guidance; needs a constraint.") var hmm: String?
     @Option(help: "Weight of the HMM guidance bias.") var guidanceWeight: Float = 1

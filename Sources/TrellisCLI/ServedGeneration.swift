@@ -64,7 +64,7 @@ struct ServedGeneration: Sendable {
     func plan(_ spec: TrellisServer.ConstraintSpec?, maxTokens: Int) throws -> Plan {
         guard let spec, !spec.isEmpty else { return .free }
         let hasWordParts = !(spec.keywords ?? []).isEmpty || spec.minWords != nil || spec.maxWords != nil
-            || spec.regex != nil || spec.jsonSchema != nil
+            || spec.regex != nil || spec.jsonSchema != nil || !(spec.then ?? []).isEmpty
         let wholeOutputKinds = (spec.choices != nil) || spec.kbEntity == true || spec.wantsCorpusNgram
         if wholeOutputKinds && hasWordParts {
             throw BackendError.notSupported("keywords, word counts, regex and json_schema cannot be combined with choices, kb_entity or corpus_ngram yet")
@@ -88,10 +88,18 @@ struct ServedGeneration: Sendable {
     }
 
     private func compileWords(_ spec: TrellisServer.ConstraintSpec, maxTokens: Int) throws -> TokenDFA {
-        // Caps an open-ended word count at the budget (a word takes a token); else it counts to 1000.
-        var parsed = TrellisAutomata.ConstraintSpec(keywords: (spec.keywords ?? []).map(\.alternatives), banned: spec.bannedWords ?? [],
-                                                    minWords: spec.minWords, maxWords: spec.maxWords, maxTokens: maxTokens,
-                                                    regex: spec.regex, jsonSchema: spec.jsonSchema)
+        func wordSpec(_ spec: TrellisServer.ConstraintSpec) throws -> TrellisAutomata.ConstraintSpec {
+            let parts = try (spec.then ?? []).map { part -> TrellisAutomata.ConstraintSpec in
+                if part.hasWholeOutputKind { throw BackendError.notSupported("a `then` part takes only keywords, banned_words, min_words, max_words, ordered, regex, json_schema and then") }
+                return try wordSpec(part)
+            }
+            return TrellisAutomata.ConstraintSpec(keywords: (spec.keywords ?? []).map(\.alternatives), banned: spec.bannedWords ?? [],
+                                                  minWords: spec.minWords, maxWords: spec.maxWords, ordered: spec.ordered ?? false,
+                                                  then: parts, regex: spec.regex, jsonSchema: spec.jsonSchema)
+        }
+        var parsed = try wordSpec(spec)
+        // The budget, for the length mask (an open-ended min_words saturates, it needs no cap).
+        parsed.maxTokens = maxTokens
         // The output may end (with EOS) only in an accepting state, e.g. after min_words words.
         parsed.endWithEOS = tokenizer.eosTokenID != nil
         let dfa: TokenDFA

@@ -39,6 +39,15 @@ final class BaumWelchTests: XCTestCase {
         for (x, y) in zip(a.flatParameters.values, b.flatParameters.values) { XCTAssertEqual(x, y, accuracy: 1e-4) }
     }
 
+    func testBLASThreadSettingDoesNotChangeTheResult() throws {
+        var rng = SplitMix64(seed: 9)
+        let start = HiddenMarkovModel(randomWithHiddenStates: 8, vocabularySize: 5, using: &rng)
+        let data = (0..<64).map { _ in start.sample(length: 6, using: &rng) }
+        let single = try BaumWelchTrainer(batchSize: 32, blasThreads: 1).train(start, sequences: data, iterations: 2)
+        let free = try BaumWelchTrainer(batchSize: 32).train(start, sequences: data, iterations: 2)
+        for (x, y) in zip(single.flatParameters.values, free.flatParameters.values) { XCTAssertEqual(x, y, accuracy: 1e-4) }
+    }
+
     func testTypedInputErrors() {
         var rng = SplitMix64(seed: 1)
         let hmm = HiddenMarkovModel(randomWithHiddenStates: 2, vocabularySize: 3, using: &rng)

@@ -173,6 +173,16 @@ final class LimitAndErrorTests: XCTestCase {
         assertError(try fixture.post("/v1/generate", #"{"prompt": "x", "constraint": {"choices": ["a"], "kb_entity": true}}"#),
                     400, "invalid_request", ["at most one"])
         assertError(try fixture.post("/v1/generate", #"{"prompt": "__impossible__"}"#), 422, "impossible_constraint", ["__impossible__"])
+        // Ordered parts: checked part by part; parts may not fix the whole output.
+        assertError(try fixture.post("/v1/generate", #"{"prompt": "x", "max_tokens": 10, "constraint": {"then": [{"keywords": ["a"]}, {"min_words": 3, "max_words": 1}]}}"#),
+                    422, "impossible_constraint", ["min_words = 3"])
+        assertError(try fixture.post("/v1/generate", #"{"prompt": "x", "constraint": {"then": [{"choices": ["a"]}]}}"#),
+                    400, "invalid_request", ["constraint.then[0]"])
+        assertError(try fixture.post("/v1/generate", #"{"prompt": "x", "constraint": {"ordered": "yes"}}"#), 400, "invalid_request", ["ordered"])
+        let spec = try JSONDecoder().decode(ConstraintSpec.self, from: Data(#"{"keywords": ["dog", "cat"], "ordered": true, "then": [{"min_words": 1}]}"#.utf8))
+        XCTAssertEqual(spec.ordered, true)
+        XCTAssertEqual(spec.then?.first?.minWords, 1)
+        XCTAssertFalse(ConstraintSpec(then: [ConstraintSpec(minWords: 1)]).isEmpty)
     }
 
     func testGarbageThatIsNotHTTPGetsA400AndTheServerStaysUp() throws {

@@ -113,6 +113,32 @@ extension ByteMatcher {
                            endAllowed: [Bool](repeating: true, count: nodes.count))
     }
 
+    /// A matcher requiring at least `minWords` words and allowing any number beyond: like
+    /// `wordCount` but the count saturates at `minWords`, so it has 2·(minWords+1) nodes whatever
+    /// the text length (an open-ended `min_words` no longer needs a cap).
+    public static func atLeastWords(_ minWords: Int) throws -> ByteMatcher {
+        guard minWords >= 0 else { throw AutomataError.invalidWordRange(min: minWords, max: Int.max) }
+        let nodeCount = (minWords + 1) * 2
+        var next = [Int32](repeating: -1, count: nodeCount * 256)
+        var endAllowed = [Bool](repeating: false, count: nodeCount)
+        for count in 0...minWords {
+            for inWord in 0...1 {
+                let n = count * 2 + inWord
+                endAllowed[n] = count >= minWords
+                for b in 0..<256 {
+                    if isWordByte(UInt8(b)) {
+                        next[n * 256 + b] = Int32(inWord == 1 ? n : min(count + 1, minWords) * 2 + 1)
+                    } else {
+                        next[n * 256 + b] = Int32(count * 2)
+                    }
+                }
+            }
+        }
+        return ByteMatcher(nodeCount: nodeCount, start: 0, next: next,
+                           emit: [UInt32](repeating: 0, count: nodeCount * 256),
+                           endEmit: [UInt32](repeating: 0, count: nodeCount), endAllowed: endAllowed)
+    }
+
     /// A matcher counting words (maximal runs of word bytes): node = (count, inside a word);
     /// a count above `maxWords` rejects; the text may end only with at least `minWords` words.
     public static func wordCount(min minWords: Int, max maxWords: Int) throws -> ByteMatcher {

@@ -25,6 +25,11 @@ public enum ConstraintSpecError: Error, Equatable, CustomStringConvertible {
 /// `inflect: true` expands each keyword alternative with `EnglishInflection.forms(of:)`.
 /// `{"regex": "[A-Z][a-z]+"}` makes the whole output match a regular expression (`RegexParser`),
 /// `{"json_schema": {...}}` makes it compact JSON valid under a schema (`JSONSchemaRegex`).
+/// Ordered constraints: `"ordered": true` makes the keywords occur in the given order, and
+/// `"then": [{…}, {…}]` requires the text to split into consecutive pieces, piece i satisfying
+/// part i (keywords, banned, ordered, word counts, nested `then`; a part has no `max_tokens` or
+/// `end_with_eos`), on top of the top-level fields (AND). Pieces split at token boundaries,
+/// and a piece boundary counts as a word boundary for the piece's own keywords and word count.
 public struct ConstraintSpec: Sendable, Equatable, Decodable {
     public var keywords: [[String]] = []
     public var banned: [String] = []
@@ -37,13 +42,19 @@ public struct ConstraintSpec: Sendable, Equatable, Decodable {
     public var regex: String?
     /// The whole output must be JSON valid under this schema.
     public var jsonSchema: JSONValue?
+    /// Keywords must occur in the given order.
+    public var ordered: Bool = false
+    /// Consecutive pieces of the text, each satisfying its part (concatenation).
+    public var then: [ConstraintSpec] = []
 
     public static let knownFields = ["keywords", "banned", "min_words", "max_words", "max_tokens",
-                                     "end_with_eos", "inflect", "regex", "json_schema"]
+                                     "end_with_eos", "inflect", "ordered", "then", "regex", "json_schema"]
 
     public init(keywords: [[String]] = [], banned: [String] = [], minWords: Int? = nil,
                 maxWords: Int? = nil, maxTokens: Int? = nil, endWithEOS: Bool = false, inflect: Bool = false,
-                regex: String? = nil, jsonSchema: JSONValue? = nil) {
+                ordered: Bool = false, then: [ConstraintSpec] = [], regex: String? = nil, jsonSchema: JSONValue? = nil) {
+        self.ordered = ordered
+        self.then = then
         self.regex = regex
         self.jsonSchema = jsonSchema
         self.keywords = keywords
@@ -73,7 +84,7 @@ public struct ConstraintSpec: Sendable, Equatable, Decodable {
         func field<T: Decodable>(_ name: String, _ type: T.Type, _ expected: String) throws -> T? {
             let key = AnyKey(stringValue: name)
             guard container.contains(key) else { return nil }
-            do { return try container.decode(T.self, forKey: key) } catch {
+            do { return try container.decode(T.self, forKey: key) } catch let e as ConstraintSpecError { throw e } catch {
                 throw ConstraintSpecError.wrongType(field: name, expected: expected)
             }
         }
@@ -84,6 +95,9 @@ public struct ConstraintSpec: Sendable, Equatable, Decodable {
         maxTokens = try field("max_tokens", Int.self, "an integer")
         endWithEOS = try field("end_with_eos", Bool.self, "a boolean") ?? false
         inflect = try field("inflect", Bool.self, "a boolean") ?? false
+        ordered = try field("ordered", Bool.self, "a boolean") ?? false
+        // A part's own errors (unknown field, wrong type inside it) pass through unchanged.
+        then = try field("then", [ConstraintSpec].self, "an array of constraint objects") ?? []
         regex = try field("regex", String.self, "a string")
         jsonSchema = try field("json_schema", JSONValue.self, "a JSON schema")
         try validate()
@@ -119,6 +133,14 @@ public struct ConstraintSpec: Sendable, Equatable, Decodable {
         if let jsonSchema {
             do { _ = try JSONSchemaRegex.compile(jsonSchema) } catch { throw ConstraintSpecError.invalidValue(field: "json_schema", reason: "\(error)") }
         }
+        for (i, part) in then.enumerated() {
+            if part.maxTokens != nil || part.endWithEOS {
+                throw ConstraintSpecError.invalidValue(field: "then", reason: "part \(i) may not set max_tokens or end_with_eos (they apply to the whole text)")
+            }
+            do { try part.validate() } catch ConstraintSpecError.invalidValue(let f, let r) {
+                throw ConstraintSpecError.invalidValue(field: "then[\(i)].\(f)", reason: r)
+            }
+        }
     }
 
     /// Concepts after optional inflection expansion (alternatives deduplicated, order kept).
@@ -130,16 +152,30 @@ public struct ConstraintSpec: Sendable, Equatable, Decodable {
         }
     }
 
-    /// The minimized token DFA of all parts (AND). Word counts without `max_words` are capped
-    /// at `max_tokens` words when given (each word needs a token), else 1000.
+    /// The minimized token DFA of all parts (AND). A `min_words` without `max_words` counts
+    /// only up to `min_words` (`TokenDFA.atLeastWords`). `then` parts inherit `max_tokens` and
+    /// `inflect`.
     public func compile(vocabulary: [[UInt8]], eos: TokenID?) throws -> TokenDFA {
-        var dfa = try TokenDFA.keyphrases(expandedKeywords, vocabulary: vocabulary).minimized()
+        let keywordDFA = ordered ? try TokenDFA.orderedKeyphrases(expandedKeywords, vocabulary: vocabulary)
+                                 : try TokenDFA.keyphrases(expandedKeywords, vocabulary: vocabulary)
+        var dfa = keywordDFA.minimized()
+        if !then.isEmpty {
+            let parts = try then.map { part -> TokenDFA in
+                var part = part
+                part.maxTokens = maxTokens
+                part.inflect = part.inflect || inflect
+                return try part.compile(vocabulary: vocabulary, eos: nil)
+            }
+            dfa = try dfa.and(TokenDFA.sequence(parts, vocabularySize: vocabulary.count)).minimized()
+        }
         if !banned.isEmpty {
             dfa = try dfa.and(TokenDFA.banned(banned, vocabulary: vocabulary)).minimized()
         }
-        if minWords != nil || maxWords != nil {
-            let hi = maxWords ?? maxTokens ?? 1000
-            dfa = try dfa.and(TokenDFA.wordCount(min: minWords ?? 0, max: hi, vocabulary: vocabulary)).minimized()
+        if let maxWords {
+            dfa = try dfa.and(TokenDFA.wordCount(min: minWords ?? 0, max: maxWords, vocabulary: vocabulary)).minimized()
+        } else if let minWords, minWords > 0 {
+            // Open-ended: the count saturates at min_words, so the DFA stays small.
+            dfa = try dfa.and(TokenDFA.atLeastWords(minWords, vocabulary: vocabulary)).minimized()
         }
         if let regex {
             dfa = try dfa.and(TokenDFA.regex(regex, vocabulary: vocabulary)).minimized()

@@ -22,6 +22,16 @@ extension TokenDFA {
         return try lift(matcher, vocabulary: vocabulary, policy: .requireAll(all))
     }
 
+    /// Texts in which the concepts occur in the given order, each as whole words in one of its
+    /// alternatives, each occurrence starting after the previous concept's occurrence ended
+    /// (`ByteMatcher.orderedPhrases`). At most 32 concepts.
+    public static func orderedKeyphrases(_ concepts: [[String]], vocabulary: [[UInt8]]) throws -> TokenDFA {
+        if concepts.isEmpty { return universal(vocabularySize: vocabulary.count) }
+        let matcher = try ByteMatcher.orderedPhrases(concepts.map { $0.map { Array($0.utf8) } })
+        let all: UInt32 = concepts.count == 32 ? .max : (1 << UInt32(concepts.count)) - 1
+        return try lift(matcher, vocabulary: vocabulary, policy: .requireAll(all))
+    }
+
     /// Texts in which none of `words` occurs as a whole word (phrase).
     public static func banned(_ words: [String], vocabulary: [[UInt8]]) throws -> TokenDFA {
         if words.isEmpty { return universal(vocabularySize: vocabulary.count) }
@@ -34,6 +44,11 @@ extension TokenDFA {
     /// Texts with between `min` and `max` words (maximal runs of word bytes, see `isWordByte`).
     public static func wordCount(min: Int, max: Int, vocabulary: [[UInt8]]) throws -> TokenDFA {
         try lift(try ByteMatcher.wordCount(min: min, max: max), vocabulary: vocabulary, policy: .ignore)
+    }
+
+    /// Texts with at least `min` words, any number beyond (see `ByteMatcher.atLeastWords`).
+    public static func atLeastWords(_ min: Int, vocabulary: [[UInt8]]) throws -> TokenDFA {
+        try lift(try ByteMatcher.atLeastWords(min), vocabulary: vocabulary, policy: .ignore)
     }
 
     /// Sequences whose last token is `eos` and that contain it nowhere else.

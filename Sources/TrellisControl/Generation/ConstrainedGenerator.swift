@@ -88,8 +88,7 @@ public final class ConstrainedGenerator {
     public func generate(prompt: [TokenID], spec: ConstraintSpec?, hmm: HiddenMarkovModel?,
                          options: ControlOptions = ControlOptions(),
                          onToken: (TokenID) throws -> Bool = { _ in true }) throws -> ControlledText {
-        // The budget bounds the word count too (a word takes a token): without it an open-ended
-        // min_words DFA would count to 1000 words and take seconds to build.
+        // The budget is part of the spec so that the length mask and table agree with it.
         var spec = spec
         if spec != nil && spec?.maxTokens == nil { spec?.maxTokens = options.maxTokens }
         let dfa = try spec.map { try compile($0) }

@@ -22,15 +22,22 @@ public struct EMProgress: Sendable {
 /// H×V product per position. Cost per iteration: about 6·N·T·H² flops in SGEMM plus O(N·T·H)
 /// elementwise; memory: batch × T × H floats of α plus 2 × V × H floats (Bᵀ, counts).
 /// The M-step adds pseudocounts (a Dirichlet prior), so EM maximizes the posterior.
+/// `blasThreads` sets OpenBLAS's thread count for the duration of `train` (restored after): on a
+/// machine shared with other jobs, OpenBLAS's spinning worker threads made an iteration about
+/// 4× slower than one thread (BENCHMARKS.md).
 public final class BaumWelchTrainer {
     public var batchSize: Int
+    /// OpenBLAS threads while training; nil leaves OpenBLAS's setting alone.
+    public var blasThreads: Int?
     /// Added to every expected initial/transition count before normalizing.
     public var transitionPseudocount: Float
     /// Added to every expected emission count before normalizing.
     public var emissionPseudocount: Float
 
-    public init(batchSize: Int = 512, transitionPseudocount: Float = 1e-2, emissionPseudocount: Float = 1e-4) {
+    public init(batchSize: Int = 512, transitionPseudocount: Float = 1e-2, emissionPseudocount: Float = 1e-4,
+                blasThreads: Int? = nil) {
         self.batchSize = batchSize
+        self.blasThreads = blasThreads
         self.transitionPseudocount = transitionPseudocount
         self.emissionPseudocount = emissionPseudocount
     }
@@ -50,6 +57,17 @@ public final class BaumWelchTrainer {
             }
             flat.append(contentsOf: s)
         }
+        if let blasThreads, blasThreads > 0 {
+            let previous = openblas_get_num_threads()
+            openblas_set_num_threads(Int32(blasThreads))
+            defer { openblas_set_num_threads(previous) }
+            return try iterate(model, tokens: flat, length: length, iterations: iterations, progress: progress)
+        }
+        return try iterate(model, tokens: flat, length: length, iterations: iterations, progress: progress)
+    }
+
+    private func iterate(_ model: HiddenMarkovModel, tokens flat: [Int32], length: Int, iterations: Int,
+                         progress: (EMProgress, HiddenMarkovModel) -> Bool) throws -> HiddenMarkovModel {
         var current = model
         for iteration in 1...max(iterations, 1) {
             let start = monotonicSeconds()

@@ -75,7 +75,9 @@ public struct CorpusNgramSpec: Codable, Sendable, Equatable {
 /// {"json_schema": {"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"]}}
 /// ```
 /// `choices`, `kb_entity` and `corpus_ngram` each fix the whole output, so at most one of them
-/// may be given.
+/// may be given. Ordered constraints: `"ordered": true` makes the keywords occur in the given
+/// order; `"then": [{…}, {…}]` requires the output to split into consecutive pieces, piece i
+/// satisfying part i (parts take keywords, banned_words, min_words, max_words, ordered, then).
 public struct ConstraintSpec: Codable, Sendable, Equatable {
     public var keywords: [KeywordSpec]?
     public var bannedWords: [String]?
@@ -88,10 +90,16 @@ public struct ConstraintSpec: Codable, Sendable, Equatable {
     public var regex: String?
     /// The whole output must be compact JSON valid under this JSON schema.
     public var jsonSchema: JSONValue?
+    /// Keywords must occur in the given order.
+    public var ordered: Bool?
+    /// Consecutive pieces of the output, each satisfying its part (word-level fields only).
+    public var then: [ConstraintSpec]?
 
     public init(keywords: [KeywordSpec]? = nil, bannedWords: [String]? = nil, minWords: Int? = nil,
                 maxWords: Int? = nil, choices: [String]? = nil, kbEntity: Bool? = nil, corpusNgram: CorpusNgramSpec? = nil,
-                regex: String? = nil, jsonSchema: JSONValue? = nil) {
+                ordered: Bool? = nil, then: [ConstraintSpec]? = nil, regex: String? = nil, jsonSchema: JSONValue? = nil) {
+        self.ordered = ordered
+        self.then = then
         self.regex = regex
         self.jsonSchema = jsonSchema
         self.keywords = keywords
@@ -113,6 +121,8 @@ public struct ConstraintSpec: Codable, Sendable, Equatable {
         case corpusNgram = "corpus_ngram"
         case regex
         case jsonSchema = "json_schema"
+        case ordered
+        case then
     }
 
     public init(from decoder: any Decoder) throws {
@@ -126,6 +136,8 @@ public struct ConstraintSpec: Codable, Sendable, Equatable {
         corpusNgram = try c.optional(.corpusNgram)
         regex = try c.optional(.regex)
         jsonSchema = try c.optional(.jsonSchema)
+        ordered = try c.optional(.ordered)
+        then = try c.optional(.then)
     }
 
     /// Whether the output must be an n-gram of the corpus.
@@ -134,8 +146,12 @@ public struct ConstraintSpec: Codable, Sendable, Equatable {
     /// Whether the spec constrains nothing.
     public var isEmpty: Bool {
         (keywords ?? []).isEmpty && (bannedWords ?? []).isEmpty && minWords == nil && maxWords == nil
-            && choices == nil && kbEntity != true && corpusNgram?.enabled != true && regex == nil && jsonSchema == nil
+            && choices == nil && kbEntity != true && corpusNgram?.enabled != true && (then ?? []).isEmpty
+            && regex == nil && jsonSchema == nil
     }
+
+    /// Whether a part of `then` uses a field that fixes the whole output (not allowed there).
+    public var hasWholeOutputKind: Bool { choices != nil || kbEntity == true || wantsCorpusNgram }
 }
 
 /// Sampling settings; temperature 0 (the default) is greedy decoding.

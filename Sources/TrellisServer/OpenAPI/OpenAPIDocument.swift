@@ -806,6 +806,17 @@ enum OpenAPIDocument {
             ],
             "description": "The output is a token n-gram that occurs in the passage corpus (FM-index constraint). Needs a store with passages (else 400 missing_index)."
           },
+          "ordered": {
+            "type": "boolean",
+            "description": "The keywords must occur in the given order."
+          },
+          "then": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/Constraint"
+            },
+            "description": "The output splits into consecutive pieces, piece i satisfying part i (parts take keywords, banned_words, min_words, max_words, ordered, regex, json_schema and then; not choices, kb_entity or corpus_ngram). A piece boundary counts as a word boundary."
+          },
           "regex": {
             "type": "string",
             "description": "The whole output matches this regular expression: literals, ., classes, \\d \\w \\s, groups, |, * + ? {n,m} (greedy); no backreferences or lookaround. A syntax error is a 400 naming the offset."

@@ -211,6 +211,17 @@ struct RequestValidator: Sendable {
             }
             if allowed.isEmpty { throw impossible("every choice contains a banned word", "constraint.choices") }
         }
+        if let parts = c.then {
+            if parts.count > items {
+                throw APIError.overLimit(field: "constraint.then", value: parts.count, bound: "max_constraint_items", limit: items)
+            }
+            for (i, part) in parts.enumerated() {
+                if part.hasWholeOutputKind {
+                    throw APIError.invalid("constraint.then[\(i)]", "a part takes only keywords, banned_words, min_words, max_words, ordered and then")
+                }
+                try check(part, maxTokens: maxTokens)
+            }
+        }
     }
 
     // MARK: Bounds
