@@ -38,7 +38,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Constraint as JSON, e.g. {\"keywords\": [[\"dog\", \"dogs\"], [\"frisbee\"]], \"max_tokens\": 32}; fields: keywords, banned, min_words, max_words, max_tokens, end_with_eos, inflect, ordered (keywords in order), then (a list of parts the output splits into, in order). The output ends with the end-of-turn token once the constraint holds.") var constraint: String?
     @Option(help: "Read the constraint JSON from this file.") var constraintFile: String?
     @Option(help: "HMM (from `trellis hmm distill`) for lookahead guidance; needs a constraint.") var hmm: String?
-    @Option(help: "Weight of the HMM guidance bias.") var guidanceWeight: Float = 1
+    @Option(help: "Weight of the HMM guidance bias (0.5 was best on CommonGen train slices; see BENCHMARKS.md).") var guidanceWeight: Float = 0.5
     @Option(help: "Beam search of this width instead of sampling (0: sample).") var beam: Int = 0
     @OptionGroup var storeOptions: StoreOptions
     @Argument(help: "The prompt (use - to read it from stdin).") var prompt: String
