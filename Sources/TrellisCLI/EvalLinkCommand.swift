@@ -34,7 +34,8 @@ struct EvalLinkCommand: ParsableCommand {
     @Option(help: "The shared data folder.") var data: String = "../shared/data"
     @Option(help: "Store holding the evaluation KB.") var store: String = "Indexes/eval-wiki.sqlite"
     @Option(help: "AIDA split: testa (dev) or train.") var split: String = "testa"
-    @Option(help: "Only the first N documents.") var limitDocs: Int?
+    @Option(help: "Only the first N documents (after --skip-docs).") var limitDocs: Int?
+    @Option(help: "Skip the first N documents (to score a split in several runs).") var skipDocs: Int = 0
     @Option(help: "Comma-separated prior weights to report.") var priorWeights: String = "0,0.25,0.5,1,2"
     @Flag(help: "Also link without candidate lists, over the whole KB trie (slower).") var kb = false
     @Flag(help: "Also evaluate the out-of-domain sets (KB trie, gold compared by name).") var extra = false
@@ -88,6 +89,7 @@ struct EvalLinkCommand: ParsableCommand {
         options.candidateShortlist = shortlist
         if let ranker { options.ranker = try CandidateRanker.read(from: ranker) }
         var docs = try JSONLines.read(AIDADocument.self, from: data + "/aida_conll/aida_\(split).jsonl")
+        docs = Array(docs.dropFirst(max(skipDocs, 0)))
         if let limitDocs { docs = Array(docs.prefix(limitDocs)) }
         let total = docs.reduce(0) { $0 + $1.mentions.filter { $0.goldTitle != nil }.count }
         var popularityCorrect = 0, scored = 0, missingCandidates = 0
@@ -119,7 +121,18 @@ struct EvalLinkCommand: ParsableCommand {
                     keys.append(e.key)
                 }
                 if let linker {
-                    let short = Set(try linker.shortlist(list, surface: m.surface).map(\.entityID))
+                    // On train the shortlist sees p(e|m) without the document's own annotations,
+                    // as testa's shortlist never sees testa.
+                    let shortlisted: [CandidateEntity]
+                    if split == "train" {
+                        let p = trainCounts.probabilities(surface: m.surface, excludingDocument: doc.docNum) ?? [:]
+                        var byID: [EntityID: Double] = [:]
+                        for (c, key) in zip(list, keys) { byID[c.entityID] = p[key] ?? 0 }
+                        shortlisted = linker.shortlist(list, tablePriors: byID)
+                    } else {
+                        shortlisted = try linker.shortlist(list, surface: m.surface)
+                    }
+                    let short = Set(shortlisted.map(\.entityID))
                     keys = zip(list, keys).filter { short.contains($0.0.entityID) }.map(\.1)
                     list = list.filter { short.contains($0.entityID) }
                 }

@@ -115,9 +115,15 @@ extension EntityLinker {
     /// The candidates worth scoring (order kept): the union of the best `candidateShortlist`
     /// by mention-table p(e|m) (ties by prior) and the best as many by prior.
     public func shortlist(_ candidates: [CandidateEntity], surface: String) throws -> [CandidateEntity] {
+        guard options.candidateShortlist > 0, candidates.count > options.candidateShortlist else { return candidates }
+        return shortlist(candidates, tablePriors: try mentionTablePriors(surface: surface) ?? [:])
+    }
+
+    /// The same shortlist with p(e|m) given by the caller (e.g. an evaluation on training
+    /// documents that must leave each document's own annotations out of the table).
+    public func shortlist(_ candidates: [CandidateEntity], tablePriors table: [EntityID: Double]) -> [CandidateEntity] {
         let n = options.candidateShortlist
         guard n > 0, candidates.count > n else { return candidates }
-        let table = try mentionTablePriors(surface: surface) ?? [:]
         let byTable = candidates.indices.sorted {
             (table[candidates[$0].entityID] ?? 0, candidates[$0].prior, -$0) > (table[candidates[$1].entityID] ?? 0, candidates[$1].prior, -$1)
         }

@@ -133,4 +133,20 @@ final class CandidateLinkingTests: XCTestCase {
         }
         XCTAssertEqual(model.liveSequences, 0)
     }
+
+    /// The shortlist keeps the best by the given p(e|m) and the best by prior, in list order;
+    /// with caller-given p(e|m) (training documents left out of the table) the table is ignored.
+    func testShortlistByGivenTablePriors() throws {
+        let store = try TrellisStore.inMemory()
+        let tokenizer = ByteTokenizer()
+        let linker = EntityLinker(store: store, tokenizer: tokenizer, model: ToyModel(vocabularySize: 258), names: nil,
+                                  endToken: EntityLinker.endToken(for: tokenizer))
+        linker.options.candidateShortlist = 1
+        let list = (1...4).map { CandidateEntity(entityID: EntityID($0), prior: Double(10 * $0)) }
+        XCTAssertEqual(linker.shortlist(list, tablePriors: [2: 0.9, 3: 0.1]).map(\.entityID), [2, 4])
+        XCTAssertEqual(linker.shortlist(list, tablePriors: [4: 1]).map(\.entityID), [4], "one candidate is best by both")
+        XCTAssertEqual(linker.shortlist(list, tablePriors: [:]).map(\.entityID), [4], "no table: prior decides both halves")
+        linker.options.candidateShortlist = 0
+        XCTAssertEqual(linker.shortlist(list, tablePriors: [2: 1]).count, 4, "0 keeps all")
+    }
 }
