@@ -50,6 +50,7 @@ struct EvalLinkCommand: ParsableCommand {
     @Flag(help: "Skip AIDA entirely (with --extra: only the out-of-domain sets).") var noAida = false
     @Flag(help: "End-to-end micro-F1 on the AIDA split (first --limit-docs documents) with a mention table built from AIDA train gold; implies --no-aida.") var endToEnd = false
     @Option(help: "Beam width of end-to-end linking.") var endToEndBeam: Int = 4
+    @Option(help: "Weight of the mention table's p(e|m) in end-to-end entity choices (0: model only).") var endToEndPriorWeight: Float = EndToEndOptions().priorWeight
 
     /// The with-candidates pass runs no model: asked for, or skipped (--no-candidates, whole-KB only).
     private var skipsModel: Bool { noModel || noCandidates }
@@ -93,7 +94,7 @@ struct EvalLinkCommand: ParsableCommand {
         if let limitDocs { docs = Array(docs.prefix(limitDocs)) }
         let total = docs.reduce(0) { $0 + $1.mentions.filter { $0.goldTitle != nil }.count }
         var popularityCorrect = 0, scored = 0, missingCandidates = 0
-        var kbCorrect = 0
+        var kbCorrect = 0, kbDocuments = 0
         var scoredMentions: [ScoredMention] = []
         var loaded: [Int: [ScoredMention]]? = nil
         if let loadScores {
@@ -166,11 +167,17 @@ struct EvalLinkCommand: ParsableCommand {
                 try saveFile?.append(docMentions)
                 scoredMentions += docMentions
             }
+            scored += mentions.count
             if kb, let linker {
                 let free = try linker.link(text: doc.text, spans: spans, candidates: spans.map { _ in nil }, topK: 1)
                 for (m, entities) in zip(mentions, free) where entities.first?.key == m.goldTitle { kbCorrect += 1 }
+                kbDocuments += 1
+                // A running tally, so a long whole-KB run that is stopped still reports something.
+                if kbDocuments % 10 == 0 {
+                    print(String(format: "  whole KB so far: %d documents, %d mentions, micro-F1 %.1f (%.2f mentions/s)", kbDocuments, scored,
+                                 100 * Double(kbCorrect) / Double(scored), Double(scored) / Date().timeIntervalSince(start)))
+                }
             }
-            scored += mentions.count
             bar.update(scored, total)
         }
         let seconds = Date().timeIntervalSince(start)
@@ -213,7 +220,7 @@ struct EvalLinkCommand: ParsableCommand {
             }.count
             print("  Trellis ranker (\(self.ranker ?? "shipped weights")\(ranker.usesModel ? ", with model features" : ", no model features"))  micro-F1 \(pct(correct))")
         }
-        if kb { print("  Trellis, whole KB trie (no candidates)        micro-F1 \(pct(kbCorrect))") }
+        if kb { print("  Trellis, whole KB trie (no candidates)        micro-F1 \(pct(kbCorrect))" + String(format: "  (%.2f mentions/s)", Double(scored) / seconds)) }
         if loaded == nil && !skipsModel {
             print(String(format: "  %.2f mentions/s (%.0f s; exact candidate scoring, shortlist %d)", Double(scored) / seconds, seconds, shortlist))
         }
@@ -306,6 +313,7 @@ struct EvalLinkCommand: ParsableCommand {
         try NameTrieIndex.tokenizeNames(store: store, tokenizer: engine.tokenizer, fingerprint: engine.tokenizer.fingerprint)
         var options = EndToEndOptions()
         options.beamSize = endToEndBeam
+        options.priorWeight = endToEndPriorWeight
         let linker = try EndToEndLinker(store: store, tokenizer: engine.tokenizer, model: engine.model, mentionTable: table,
                                         endToken: EntityLinker.endToken(for: engine.tokenizer), options: options)
         var docs = try JSONLines.read(AIDADocument.self, from: data + "/aida_conll/aida_\(split).jsonl")
@@ -367,7 +375,7 @@ struct EvalLinkCommand: ParsableCommand {
         print("AIDA-CoNLL \(split) end-to-end, first \(docs.count) documents, \(model.gold) in-KB gold mentions; mention table: \(table.entries.count) surfaces from AIDA train gold (\(unknownTitles) train links to titles not in the KB dropped)")
         print("  gold mentions whose surface is in the table (recall ceiling): \(goldCoverable) (\(String(format: "%.1f", 100 * Double(goldCoverable) / Double(max(model.gold, 1))))%)")
         print("  greedy longest match + most frequent entity    \(f1(greedy))")
-        print("  Trellis end-to-end (beam \(endToEndBeam))              \(f1(model))")
+        print("  Trellis end-to-end (beam \(endToEndBeam), prior weight \(endToEndPriorWeight)) \(f1(model))")
         print("  Trellis, spans only (entity ignored)           \(f1(spansOnly))")
         print(String(format: "  %.1f s per document (%.1f s in the model)", seconds / Double(max(docs.count, 1)), modelSeconds / Double(max(docs.count, 1))))
     }
