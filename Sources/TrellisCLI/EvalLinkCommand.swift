@@ -41,7 +41,8 @@ struct EvalLinkCommand: ParsableCommand {
     @Flag(help: "Also evaluate the out-of-domain sets (KB trie, gold compared by name).") var extra = false
     @Option(help: "Fit the candidate ranker on this split (use --split train) and write its weights here.") var fitRanker: String?
     @Option(help: "Candidate ranker weights (JSON from --fit-ranker); default: the shipped weights.") var ranker: String?
-    @Option(help: "With --fit-ranker: regularize toward these weights instead of toward 0.") var centerRanker: String?
+    @Option(help: "With --fit-ranker: regularize toward these weights (a file, or `standard` for the shipped ones) instead of toward 0.") var centerRanker: String?
+    @Option(help: "With --fit-ranker: fit only these comma-separated features; the others keep the --center-ranker weights (residual fit).") var fitOnly: String?
     @Option(help: "Write every mention's candidate evidence (model scores etc.) to this JSONL file.") var saveScores: String?
     @Option(help: "Read candidate evidence saved by --save-scores instead of running the model.") var loadScores: String?
     @Flag(help: "Rank without the model (its features are then constant): p(e|m), in-links and string features only.") var noModel = false

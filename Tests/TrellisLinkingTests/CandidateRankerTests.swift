@@ -57,6 +57,42 @@ final class CandidateRankerTests: XCTestCase {
         for g in gradient { XCTAssertEqual(g, 0, accuracy: 1e-6) }
     }
 
+    /// A residual fit keeps the center's weights (in this fit's scale) for the features it does
+    /// not fit and learns the others.
+    func testFrozenCenterKeepsItsWeightsAndFitsTheRest() {
+        var rng = TestRandom(seed: 3)
+        let examples = (0..<200).map { g -> CandidateRanker.Example in
+            let n = Int.random(in: 2...5, using: &rng)
+            let gold = Int.random(in: 0..<n, using: &rng)
+            let rows = (0..<n).map { i in
+                [Double.random(in: -1...1, using: &rng), (i == gold ? 1.5 : 0) + Double.random(in: -0.5...0.5, using: &rng)]
+            }
+            return CandidateRanker.Example(features: rows, gold: gold, group: g)
+        }
+        let center = CandidateRanker(featureNames: ["old", "new"], mean: [0, 0], scale: [2, 1], weights: [0.8, 0], l2: 1, note: "center")
+        let fitted = CandidateRanker.fit(examples, featureNames: ["old", "new"], l2: 0.1, center: center, fitOnly: ["new"])
+        XCTAssertEqual(fitted.weights[0], 0.8 / 2 * fitted.scale[0], accuracy: 1e-12, "frozen: same weight per raw unit")
+        XCTAssertGreaterThan(fitted.weights[1], 1)
+        let free = CandidateRanker.fit(examples, featureNames: ["old", "new"], l2: 0.1, center: center)
+        XCTAssertLessThan(abs(free.weights[0]), abs(fitted.weights[0]), "unfrozen, the noise feature shrinks")
+    }
+
+    /// Weights saved before features were appended still read, the new features at weight 0.
+    func testOlderWeightsExtendToNewFeatures() throws {
+        let names = Array(CandidateFeatures.names.dropLast(2))
+        let old = CandidateRanker(featureNames: names, mean: names.map { _ in 0.5 }, scale: names.map { _ in 2 },
+                                  weights: names.map { _ in 1 }, l2: 1, note: "old")
+        let path = temporaryPath(".json")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try old.write(to: path)
+        let read = try CandidateRanker.read(from: path)
+        XCTAssertEqual(read.featureNames, CandidateFeatures.names)
+        XCTAssertEqual(Array(read.weights.suffix(2)), [0, 0])
+        XCTAssertEqual(Array(read.weights.prefix(names.count)), old.weights)
+        XCTAssertNil(old.extended(to: ["other"]))
+        XCTAssertEqual(CandidateRanker.standard?.featureNames, CandidateFeatures.names)
+    }
+
     func testFeaturesOnAToyKB() {
         let evidence = [
             CandidateEvidence(title: "Paris", prior: 99, modelLogProb: -2, nameTokens: 2, tablePrior: 0.25),
@@ -82,9 +118,13 @@ final class CandidateRankerTests: XCTestCase {
         XCTAssertEqual(f("surface_word_overlap", 2), 1)
         XCTAssertEqual(f("title_has_parenthesis", 2), 1)
         XCTAssertEqual((0..<3).map { f("table_then_prior_top", $0) }, [0, 1, 0])
-        // An unseen surface gives no table evidence to anyone.
+        XCTAssertEqual((0..<3).map { f("model_logp_unseen_surface", $0) }, [0, 0, 0], "the surface is in the table")
+        // An unseen surface gives no table evidence to anyone; the model's unseen-surface copies fire.
         let unseen = CandidateFeatures.make(surface: "x", candidates: evidence.map { var e = $0; e.tablePrior = nil; return e })
         XCTAssertTrue(unseen.allSatisfy { $0[CandidateFeatures.names.firstIndex(of: "table_log_pem")!] == 0 })
+        let unseenIndex = CandidateFeatures.names.firstIndex(of: "model_logp_unseen_surface")!
+        XCTAssertEqual(unseen.map { $0[unseenIndex] }, [-2, -1, -30])
+        XCTAssertEqual(unseen[1][unseenIndex + 1], -0.25)
     }
 
     func testWeightsRoundTripAndMismatchIsAnError() throws {
@@ -148,5 +188,35 @@ final class CandidateLinkingTests: XCTestCase {
         XCTAssertEqual(linker.shortlist(list, tablePriors: [:]).map(\.entityID), [4], "no table: prior decides both halves")
         linker.options.candidateShortlist = 0
         XCTAssertEqual(linker.shortlist(list, tablePriors: [2: 1]).count, 4, "0 keeps all")
+    }
+
+    /// A ranker whose model features fire only for unseen surfaces runs the model only for
+    /// mentions the mention table does not know.
+    func testModelRunsOnlyForSurfacesTheTableLacks() throws {
+        let store = try TrellisStore.inMemory()
+        let jordan = try store.addEntity(key: "Jordan", name: "Jordan").entity.id
+        let michael = try store.addEntity(key: "Michael Jordan", name: "Michael Jordan").entity.id
+        try store.setMentionPrior(surface: "Jordan", entityID: michael, prior: 3)
+        let tokenizer = ByteTokenizer()
+        try NameTrieIndex.tokenizeNames(store: store, tokenizer: tokenizer, fingerprint: "bytes")
+        let model = ToyModel(vocabularySize: 258)
+        let linker = EntityLinker(store: store, tokenizer: tokenizer, model: model, names: nil, endToken: EntityLinker.endToken(for: tokenizer))
+        let d = CandidateFeatures.count
+        var weights = [Double](repeating: 0, count: d)
+        weights[CandidateFeatures.names.firstIndex(of: "model_logp_unseen_surface")!] = 1
+        weights[CandidateFeatures.names.firstIndex(of: "prior_log_share")!] = 1
+        let ranker = CandidateRanker(featureNames: CandidateFeatures.names, mean: Array(repeating: 0, count: d),
+                                     scale: Array(repeating: 1, count: d), weights: weights, l2: 1, note: "test")
+        XCTAssertTrue(ranker.usesModelOnlyOnUnseenSurfaces)
+        linker.options.ranker = ranker
+        let candidates: [[CandidateEntity]?] = [[CandidateEntity(entityID: jordan, prior: 1), CandidateEntity(entityID: michael, prior: 5)]]
+        let (seenText, seenSpans) = try MentionSpan.parseMarked("[Jordan] scored.")
+        _ = try linker.link(text: seenText, spans: seenSpans, candidates: candidates)
+        XCTAssertEqual(model.extendCalls, 0, "the table knows 'Jordan'")
+        let (text, spans) = try MentionSpan.parseMarked("[MJ] scored.")
+        let ranked = try linker.link(text: text, spans: spans, candidates: candidates)
+        XCTAssertGreaterThan(model.extendCalls, 0)
+        XCTAssertTrue(ranked[0].allSatisfy { $0.modelScore.isFinite && $0.modelScore < 0 })
+        XCTAssertEqual(model.liveSequences, 0)
     }
 }
