@@ -144,8 +144,9 @@ final class CandidateRankerTests: XCTestCase {
 }
 
 final class CandidateLinkingTests: XCTestCase {
-    /// With candidate lists, the shipped ranker (no model features) links without a model pass;
-    /// without a ranker, every candidate gets its exact model score.
+    /// With candidate lists, the shipped ranker links a surface the mention table knows without
+    /// a model pass (its model features fire only for unknown surfaces); without a ranker,
+    /// every candidate gets its exact model score.
     func testCandidateRankingWithAndWithoutTheModel() throws {
         let store = try TrellisStore.inMemory()
         let jordan = try store.addEntity(key: "Jordan", name: "Jordan").entity.id
@@ -155,11 +156,12 @@ final class CandidateLinkingTests: XCTestCase {
         let end = EntityLinker.endToken(for: tokenizer)
         let model = ToyModel(vocabularySize: 258)
         let linker = EntityLinker(store: store, tokenizer: tokenizer, model: model, names: nil, endToken: end)
-        XCTAssertEqual(CandidateRanker.standard?.usesModel, false)
+        XCTAssertEqual(CandidateRanker.standard?.usesModelOnlyOnUnseenSurfaces, true)
+        try store.setMentionPrior(surface: "Jordan", entityID: michael, prior: 2)
         let (text, spans) = try MentionSpan.parseMarked("[Jordan] scored 40 points.")
         let candidates: [[CandidateEntity]?] = [[CandidateEntity(entityID: jordan, prior: 1), CandidateEntity(entityID: michael, prior: 50)]]
         let ranked = try linker.link(text: text, spans: spans, candidates: candidates)
-        XCTAssertEqual(ranked[0].first?.key, "Michael Jordan", "the popular candidate wins without other evidence")
+        XCTAssertEqual(ranked[0].first?.key, "Michael Jordan", "the popular candidate, the table's pick, wins")
         XCTAssertEqual(model.extendCalls, 0)
 
         linker.options.ranker = nil

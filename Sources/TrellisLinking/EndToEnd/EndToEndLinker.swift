@@ -19,7 +19,7 @@ public struct EndToEndOptions: Sendable {
     public var lengthPenalty: Float = 0
     /// Weight of the mention table's p(e|m) in the choice among a span's candidates (see
     /// `MentionMarkupConstraint.priorWeight`); 0 leaves it to the model.
-    public var priorWeight: Float = 1
+    public var priorWeight: Float = 0
     public var prompt = EndToEndPrompt()
     public init() {}
 }
