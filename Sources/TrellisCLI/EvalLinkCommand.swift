@@ -37,7 +37,8 @@ struct EvalLinkCommand: ParsableCommand {
     @Option(help: "Only the first N documents (after --skip-docs).") var limitDocs: Int?
     @Option(help: "Skip the first N documents (to score a split in several runs).") var skipDocs: Int = 0
     @Option(help: "Comma-separated prior weights to report.") var priorWeights: String = "0,0.25,0.5,1,2"
-    @Flag(help: "Also link without candidate lists, over the whole KB trie (slower).") var kb = false
+    @Flag(help: "Also link without candidate lists (mention table where it knows the surface, else the whole KB trie; slower).") var kb = false
+    @Flag(help: "With --kb: ignore the mention table too, every mention searches the whole KB trie.") var kbOnly = false
     @Flag(help: "Also evaluate the out-of-domain sets (KB trie, gold compared by name).") var extra = false
     @Option(help: "Fit the candidate ranker on this split (use --split train) and write its weights here.") var fitRanker: String?
     @Option(help: "Candidate ranker weights (JSON from --fit-ranker); default: the shipped weights.") var ranker: String?
@@ -90,6 +91,7 @@ struct EvalLinkCommand: ParsableCommand {
         var options = flags.options
         options.candidateShortlist = shortlist
         if let ranker { options.ranker = try CandidateRanker.read(from: ranker) }
+        if kbOnly { options.usesMentionTable = false }
         var docs = try JSONLines.read(AIDADocument.self, from: data + "/aida_conll/aida_\(split).jsonl")
         docs = Array(docs.dropFirst(max(skipDocs, 0)))
         if let limitDocs { docs = Array(docs.prefix(limitDocs)) }
@@ -177,6 +179,7 @@ struct EvalLinkCommand: ParsableCommand {
                 if kbDocuments % 10 == 0 {
                     print(String(format: "  whole KB so far: %d documents, %d mentions, micro-F1 %.1f (%.2f mentions/s)", kbDocuments, scored,
                                  100 * Double(kbCorrect) / Double(scored), Double(scored) / Date().timeIntervalSince(start)))
+                    fflush(nil)  // stdout is block-buffered when redirected to a log
                 }
             }
             bar.update(scored, total)
@@ -221,7 +224,7 @@ struct EvalLinkCommand: ParsableCommand {
             }.count
             print("  Trellis ranker (\(self.ranker ?? "shipped weights")\(ranker.usesModel ? ", with model features" : ", no model features"))  micro-F1 \(pct(correct))")
         }
-        if kb { print("  Trellis, whole KB trie (no candidates)        micro-F1 \(pct(kbCorrect))" + String(format: "  (%.2f mentions/s)", Double(scored) / seconds)) }
+        if kb { print("  Trellis, no candidate lists (\(kbOnly ? "whole KB trie only" : "mention table, else whole KB trie"))  micro-F1 \(pct(kbCorrect))" + String(format: "  (%.2f mentions/s)", Double(scored) / seconds)) }
         if loaded == nil && !skipsModel {
             print(String(format: "  %.2f mentions/s (%.0f s; exact candidate scoring, shortlist %d)", Double(scored) / seconds, seconds, shortlist))
         }

@@ -34,6 +34,9 @@ public struct LinkingOptions: Sendable {
     /// model score, prior, mention-table p(e|m) and string features; nil adds the weighted log
     /// prior to the model score instead.
     public var ranker: CandidateRanker? = CandidateRanker.standard
+    /// Whether a mention given no candidate list takes its candidates from the store's mention
+    /// table (else it always searches the whole KB trie, e.g. to measure whole-KB linking).
+    public var usesMentionTable: Bool = true
 
     public init() {}
 }
@@ -107,7 +110,7 @@ public final class EntityLinker {
         var resolved: [[CandidateEntity]?] = []
         for (i, span) in spans.enumerated() {
             var cands = candidates?[i] ?? nil
-            if cands == nil {
+            if cands == nil && options.usesMentionTable {
                 let surface = String(chars[span.start..<span.end])
                 let fromTable = try store.candidates(forSurface: surface)
                 if !fromTable.isEmpty { cands = fromTable.map { CandidateEntity(entityID: $0.entityID, prior: $0.prior) } }
