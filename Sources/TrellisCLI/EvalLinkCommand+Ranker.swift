@@ -34,13 +34,26 @@ extension EvalLinkCommand {
                                            gold: gold, group: m.doc)
         }
         let grid: [Double] = [0.01, 0.1, 1, 10, 100, 1000]
-        let center = try centerRanker.map { try CandidateRanker.read(from: $0) }
-        let results = CandidateRanker.crossValidate(examples, l2Values: grid, center: center)
+        let center = try centerRanker.map { path -> CandidateRanker in
+            if path == "standard", let standard = CandidateRanker.standard { return standard }
+            return try CandidateRanker.read(from: path)
+        }
+        let fitted = fitOnly.map { Set($0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }) }
+        if let fitted {
+            let unknown = fitted.subtracting(CandidateFeatures.names)
+            guard unknown.isEmpty else { throw ValidationError("--fit-only: unknown features \(unknown.sorted()); known: \(CandidateFeatures.names)") }
+        }
+        let results = CandidateRanker.crossValidate(examples, l2Values: grid, center: center, fitOnly: fitted)
+        if let center {
+            let correct = examples.filter { center.best($0.features) == $0.gold }.count
+            print(String(format: "  center ranker alone on these %d mentions: accuracy %.1f", examples.count, 100 * Double(correct) / Double(max(examples.count, 1))))
+        }
         for r in results { print(String(format: "  ranker 5-fold CV on %@: l2 %-6g accuracy %.1f", split, r.l2, 100 * r.accuracy)) }
         let best = results.max { ($0.accuracy, -$0.l2) < ($1.accuracy, -$1.l2) }!
         let docCount = Set(mentions.map(\.doc)).count
-        let centered = centerRanker.map { ", regularized toward \(($0 as NSString).lastPathComponent) (\(center?.note ?? ""))" } ?? ""
-        let ranker = CandidateRanker.fit(examples, l2: best.l2, center: center,
+        let how = fitted.map { "fitting only \($0.sorted().joined(separator: ", ")), the rest fixed at" } ?? "regularized toward"
+        let centered = centerRanker.map { ", \(how) \(($0 as NSString).lastPathComponent) (\(center?.note ?? ""))" } ?? ""
+        let ranker = CandidateRanker.fit(examples, l2: best.l2, center: center, fitOnly: fitted,
                                          note: "AIDA \(split), \(docCount) documents, \(examples.count) mentions; l2 by 5-fold CV\(centered)")
         try ranker.write(to: path)
         print("  wrote ranker weights (l2 \(best.l2)) to \(path)")

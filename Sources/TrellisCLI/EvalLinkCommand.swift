@@ -34,13 +34,16 @@ struct EvalLinkCommand: ParsableCommand {
     @Option(help: "The shared data folder.") var data: String = "../shared/data"
     @Option(help: "Store holding the evaluation KB.") var store: String = "Indexes/eval-wiki.sqlite"
     @Option(help: "AIDA split: testa (dev) or train.") var split: String = "testa"
-    @Option(help: "Only the first N documents.") var limitDocs: Int?
+    @Option(help: "Only the first N documents (after --skip-docs).") var limitDocs: Int?
+    @Option(help: "Skip the first N documents (to score a split in several runs).") var skipDocs: Int = 0
     @Option(help: "Comma-separated prior weights to report.") var priorWeights: String = "0,0.25,0.5,1,2"
-    @Flag(help: "Also link without candidate lists, over the whole KB trie (slower).") var kb = false
+    @Flag(help: "Also link without candidate lists (mention table where it knows the surface, else the whole KB trie; slower).") var kb = false
+    @Flag(help: "With --kb: ignore the mention table too, every mention searches the whole KB trie.") var kbOnly = false
     @Flag(help: "Also evaluate the out-of-domain sets (KB trie, gold compared by name).") var extra = false
     @Option(help: "Fit the candidate ranker on this split (use --split train) and write its weights here.") var fitRanker: String?
     @Option(help: "Candidate ranker weights (JSON from --fit-ranker); default: the shipped weights.") var ranker: String?
-    @Option(help: "With --fit-ranker: regularize toward these weights instead of toward 0.") var centerRanker: String?
+    @Option(help: "With --fit-ranker: regularize toward these weights (a file, or `standard` for the shipped ones) instead of toward 0.") var centerRanker: String?
+    @Option(help: "With --fit-ranker: fit only these comma-separated features; the others keep the --center-ranker weights (residual fit).") var fitOnly: String?
     @Option(help: "Write every mention's candidate evidence (model scores etc.) to this JSONL file.") var saveScores: String?
     @Option(help: "Read candidate evidence saved by --save-scores instead of running the model.") var loadScores: String?
     @Flag(help: "Rank without the model (its features are then constant): p(e|m), in-links and string features only.") var noModel = false
@@ -49,6 +52,7 @@ struct EvalLinkCommand: ParsableCommand {
     @Flag(help: "Skip AIDA entirely (with --extra: only the out-of-domain sets).") var noAida = false
     @Flag(help: "End-to-end micro-F1 on the AIDA split (first --limit-docs documents) with a mention table built from AIDA train gold; implies --no-aida.") var endToEnd = false
     @Option(help: "Beam width of end-to-end linking.") var endToEndBeam: Int = 4
+    @Option(help: "Weight of the mention table's p(e|m) in end-to-end entity choices (0: model only).") var endToEndPriorWeight: Float = EndToEndOptions().priorWeight
 
     /// The with-candidates pass runs no model: asked for, or skipped (--no-candidates, whole-KB only).
     private var skipsModel: Bool { noModel || noCandidates }
@@ -87,11 +91,13 @@ struct EvalLinkCommand: ParsableCommand {
         var options = flags.options
         options.candidateShortlist = shortlist
         if let ranker { options.ranker = try CandidateRanker.read(from: ranker) }
+        if kbOnly { options.usesMentionTable = false }
         var docs = try JSONLines.read(AIDADocument.self, from: data + "/aida_conll/aida_\(split).jsonl")
+        docs = Array(docs.dropFirst(max(skipDocs, 0)))
         if let limitDocs { docs = Array(docs.prefix(limitDocs)) }
         let total = docs.reduce(0) { $0 + $1.mentions.filter { $0.goldTitle != nil }.count }
         var popularityCorrect = 0, scored = 0, missingCandidates = 0
-        var kbCorrect = 0
+        var kbCorrect = 0, kbDocuments = 0
         var scoredMentions: [ScoredMention] = []
         var loaded: [Int: [ScoredMention]]? = nil
         if let loadScores {
@@ -119,7 +125,18 @@ struct EvalLinkCommand: ParsableCommand {
                     keys.append(e.key)
                 }
                 if let linker {
-                    let short = Set(try linker.shortlist(list, surface: m.surface).map(\.entityID))
+                    // On train the shortlist sees p(e|m) without the document's own annotations,
+                    // as testa's shortlist never sees testa.
+                    let shortlisted: [CandidateEntity]
+                    if split == "train" {
+                        let p = trainCounts.probabilities(surface: m.surface, excludingDocument: doc.docNum) ?? [:]
+                        var byID: [EntityID: Double] = [:]
+                        for (c, key) in zip(list, keys) { byID[c.entityID] = p[key] ?? 0 }
+                        shortlisted = linker.shortlist(list, tablePriors: byID)
+                    } else {
+                        shortlisted = try linker.shortlist(list, surface: m.surface)
+                    }
+                    let short = Set(shortlisted.map(\.entityID))
                     keys = zip(list, keys).filter { short.contains($0.0.entityID) }.map(\.1)
                     list = list.filter { short.contains($0.entityID) }
                 }
@@ -153,11 +170,18 @@ struct EvalLinkCommand: ParsableCommand {
                 try saveFile?.append(docMentions)
                 scoredMentions += docMentions
             }
+            scored += mentions.count
             if kb, let linker {
                 let free = try linker.link(text: doc.text, spans: spans, candidates: spans.map { _ in nil }, topK: 1)
                 for (m, entities) in zip(mentions, free) where entities.first?.key == m.goldTitle { kbCorrect += 1 }
+                kbDocuments += 1
+                // A running tally, so a long whole-KB run that is stopped still reports something.
+                if kbDocuments % 10 == 0 {
+                    print(String(format: "  whole KB so far: %d documents, %d mentions, micro-F1 %.1f (%.2f mentions/s)", kbDocuments, scored,
+                                 100 * Double(kbCorrect) / Double(scored), Double(scored) / Date().timeIntervalSince(start)))
+                    fflush(nil)  // stdout is block-buffered when redirected to a log
+                }
             }
-            scored += mentions.count
             bar.update(scored, total)
         }
         let seconds = Date().timeIntervalSince(start)
@@ -200,7 +224,7 @@ struct EvalLinkCommand: ParsableCommand {
             }.count
             print("  Trellis ranker (\(self.ranker ?? "shipped weights")\(ranker.usesModel ? ", with model features" : ", no model features"))  micro-F1 \(pct(correct))")
         }
-        if kb { print("  Trellis, whole KB trie (no candidates)        micro-F1 \(pct(kbCorrect))") }
+        if kb { print("  Trellis, no candidate lists (\(kbOnly ? "whole KB trie only" : "mention table, else whole KB trie"))  micro-F1 \(pct(kbCorrect))" + String(format: "  (%.2f mentions/s)", Double(scored) / seconds)) }
         if loaded == nil && !skipsModel {
             print(String(format: "  %.2f mentions/s (%.0f s; exact candidate scoring, shortlist %d)", Double(scored) / seconds, seconds, shortlist))
         }
@@ -293,6 +317,7 @@ struct EvalLinkCommand: ParsableCommand {
         try NameTrieIndex.tokenizeNames(store: store, tokenizer: engine.tokenizer, fingerprint: engine.tokenizer.fingerprint)
         var options = EndToEndOptions()
         options.beamSize = endToEndBeam
+        options.priorWeight = endToEndPriorWeight
         let linker = try EndToEndLinker(store: store, tokenizer: engine.tokenizer, model: engine.model, mentionTable: table,
                                         endToken: EntityLinker.endToken(for: engine.tokenizer), options: options)
         var docs = try JSONLines.read(AIDADocument.self, from: data + "/aida_conll/aida_\(split).jsonl")
@@ -354,7 +379,7 @@ struct EvalLinkCommand: ParsableCommand {
         print("AIDA-CoNLL \(split) end-to-end, first \(docs.count) documents, \(model.gold) in-KB gold mentions; mention table: \(table.entries.count) surfaces from AIDA train gold (\(unknownTitles) train links to titles not in the KB dropped)")
         print("  gold mentions whose surface is in the table (recall ceiling): \(goldCoverable) (\(String(format: "%.1f", 100 * Double(goldCoverable) / Double(max(model.gold, 1))))%)")
         print("  greedy longest match + most frequent entity    \(f1(greedy))")
-        print("  Trellis end-to-end (beam \(endToEndBeam))              \(f1(model))")
+        print("  Trellis end-to-end (beam \(endToEndBeam), prior weight \(endToEndPriorWeight)) \(f1(model))")
         print("  Trellis, spans only (entity ignored)           \(f1(spansOnly))")
         print(String(format: "  %.1f s per document (%.1f s in the model)", seconds / Double(max(docs.count, 1)), modelSeconds / Double(max(docs.count, 1))))
     }

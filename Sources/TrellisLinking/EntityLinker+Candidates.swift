@@ -43,15 +43,17 @@ extension EntityLinker {
     /// Evidence with exact model scores read after `document`, or without the model (model
     /// log-probability 0 for every candidate) when `document` is nil.
     func scoreCandidates(text: String, spans: [MentionSpan], candidates: [[CandidateEntity]],
-                         document: SequenceID?) throws -> [[CandidateEvidence]] {
+                         document: SequenceID?, scoresSpan: ((Int) -> Bool)? = nil) throws -> [[CandidateEvidence]] {
         guard let document else { return try candidateEvidence(text: text, spans: spans, candidates: candidates, modelScores: nil) }
-        return try candidateEvidence(text: text, spans: spans, candidates: candidates) { requests in
+        return try candidateEvidence(text: text, spans: spans, candidates: candidates, scoresSpan: scoresSpan) { requests in
             try CandidateNameScorer(model: self.model, statistics: self.statistics).score(document: document, requests: requests)
         }
     }
 
     /// Gathers names, runs `modelScores` (if any) on the scoring requests and assembles evidence.
-    func candidateEvidence(text: String, spans: [MentionSpan], candidates: [[CandidateEntity]],
+    /// `scoresSpan` (default: all) says which spans the model scores; the others get model
+    /// log-probability 0, as a lone candidate does.
+    func candidateEvidence(text: String, spans: [MentionSpan], candidates: [[CandidateEntity]], scoresSpan: ((Int) -> Bool)? = nil,
                            modelScores: (([NameScoringRequest]) throws -> [[Float]])?) throws -> [[CandidateEvidence]] {
         let chars = Array(text)
         var requests: [NameScoringRequest] = []
@@ -59,7 +61,9 @@ extension EntityLinker {
         var bearers: [[[Int]]] = []
         var records: [[EntityRecord?]] = []
         var nameLengths: [[Int]] = []
-        for (span, cands) in zip(spans, candidates) {
+        var unscored = [Bool](repeating: false, count: spans.count)
+        for (s, (span, cands)) in zip(spans, candidates).enumerated() {
+            unscored[s] = cands.count < 2 || modelScores == nil || !(scoresSpan?(s) ?? true)
             var names: [[TokenID]] = []
             var nameIndex: [[TokenID]: Int] = [:]
             var owners: [[Int]] = []
@@ -82,7 +86,7 @@ extension EntityLinker {
                 }
             }
             // A lone candidate wins whatever its score: spare the model (its model score is 0).
-            if cands.count < 2 || modelScores == nil { names = []; owners = [] }
+            if unscored[s] { names = []; owners = [] }
             let question = names.isEmpty ? [] : tokenizer.encode(options.prompt.question(text: text, span: span))
             requests.append(NameScoringRequest(question: question, names: names))
             bearers.append(owners)
@@ -96,7 +100,7 @@ extension EntityLinker {
             let surface = String(chars[spans[s].start..<spans[s].end])
             let table = try mentionTablePriors(surface: surface)
             // Names shared by several candidates are split between them by prior (as in beam mode).
-            var logProb = [Float](repeating: cands.count < 2 || modelScores == nil ? 0 : -.infinity, count: cands.count)
+            var logProb = [Float](repeating: unscored[s] ? 0 : -.infinity, count: cands.count)
             for (k, owners) in bearers[s].enumerated() {
                 let total = owners.reduce(0.0) { $0 + max(cands[$1].prior, 0) + 1 }
                 for c in owners {
@@ -115,9 +119,15 @@ extension EntityLinker {
     /// The candidates worth scoring (order kept): the union of the best `candidateShortlist`
     /// by mention-table p(e|m) (ties by prior) and the best as many by prior.
     public func shortlist(_ candidates: [CandidateEntity], surface: String) throws -> [CandidateEntity] {
+        guard options.candidateShortlist > 0, candidates.count > options.candidateShortlist else { return candidates }
+        return shortlist(candidates, tablePriors: try mentionTablePriors(surface: surface) ?? [:])
+    }
+
+    /// The same shortlist with p(e|m) given by the caller (e.g. an evaluation on training
+    /// documents that must leave each document's own annotations out of the table).
+    public func shortlist(_ candidates: [CandidateEntity], tablePriors table: [EntityID: Double]) -> [CandidateEntity] {
         let n = options.candidateShortlist
         guard n > 0, candidates.count > n else { return candidates }
-        let table = try mentionTablePriors(surface: surface) ?? [:]
         let byTable = candidates.indices.sorted {
             (table[candidates[$0].entityID] ?? 0, candidates[$0].prior, -$0) > (table[candidates[$1].entityID] ?? 0, candidates[$1].prior, -$1)
         }

@@ -34,6 +34,9 @@ public struct LinkingOptions: Sendable {
     /// model score, prior, mention-table p(e|m) and string features; nil adds the weighted log
     /// prior to the model score instead.
     public var ranker: CandidateRanker? = CandidateRanker.standard
+    /// Whether a mention given no candidate list takes its candidates from the store's mention
+    /// table (else it always searches the whole KB trie, e.g. to measure whole-KB linking).
+    public var usesMentionTable: Bool = true
 
     public init() {}
 }
@@ -107,29 +110,36 @@ public final class EntityLinker {
         var resolved: [[CandidateEntity]?] = []
         for (i, span) in spans.enumerated() {
             var cands = candidates?[i] ?? nil
-            if cands == nil {
+            if cands == nil && options.usesMentionTable {
                 let surface = String(chars[span.start..<span.end])
                 let fromTable = try store.candidates(forSurface: surface)
                 if !fromTable.isEmpty { cands = fromTable.map { CandidateEntity(entityID: $0.entityID, prior: $0.prior) } }
             }
             resolved.append(cands)
         }
-        // A ranker that ignores the model's features needs no model pass (nor a shortlist).
-        let exactNeedsModel = options.ranker?.usesModel ?? true
+        // A ranker that ignores the model's features needs no model pass (nor a shortlist); one
+        // whose model features fire only for surfaces the mention table lacks needs it only there.
+        let rankerUsesModel = options.ranker?.usesModel ?? true
+        let onlyUnseen = options.ranker?.usesModelOnlyOnUnseenSurfaces ?? false
         var exact: [Int] = [], searched: [Int] = []
+        var exactScored = Set<Int>()  // positions in `exact` the model scores
         for (i, span) in spans.enumerated() {
             // NIL's score comes from the model writing the NIL name in the candidates' trie, so
             // with NIL allowed candidate lists take the trie search (model + weighted prior).
             if let cands = resolved[i], options.exactCandidateScoring, !options.allowNil {
                 guard !cands.isEmpty else { continue }
-                if exactNeedsModel { resolved[i] = try shortlist(cands, surface: String(chars[span.start..<span.end])) }
+                let surface = String(chars[span.start..<span.end])
+                if rankerUsesModel, try !onlyUnseen || mentionTablePriors(surface: surface) == nil {
+                    resolved[i] = try shortlist(cands, surface: surface)
+                    exactScored.insert(exact.count)
+                }
                 exact.append(i)
             } else if resolved[i] != nil || !candidatesOnly {
                 searched.append(i)
             }
         }
         var results = [[LinkedEntity]](repeating: [], count: spans.count)
-        guard !searched.isEmpty || (!exact.isEmpty && exactNeedsModel) else {
+        guard !searched.isEmpty || !exactScored.isEmpty else {
             let evidence = try candidateEvidence(text: text, spans: exact.map { spans[$0] }, candidates: exact.map { resolved[$0]! }, modelScores: nil)
             for (k, i) in exact.enumerated() {
                 results[i] = try rankScored(evidence[k], candidates: resolved[i]!, surface: String(chars[spans[i].start..<spans[i].end]), topK: topK)
@@ -144,7 +154,7 @@ public final class EntityLinker {
         }
         if !exact.isEmpty {
             let evidence = try scoreCandidates(text: text, spans: exact.map { spans[$0] }, candidates: exact.map { resolved[$0]! },
-                                               document: exactNeedsModel ? document : nil)
+                                               document: exactScored.isEmpty ? nil : document, scoresSpan: { exactScored.contains($0) })
             for (k, i) in exact.enumerated() {
                 results[i] = try rankScored(evidence[k], candidates: resolved[i]!,
                                             surface: String(chars[spans[i].start..<spans[i].end]), topK: topK)

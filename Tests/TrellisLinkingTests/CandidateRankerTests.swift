@@ -58,6 +58,42 @@ final class CandidateRankerTests: XCTestCase {
         for g in gradient { XCTAssertEqual(g, 0, accuracy: 1e-6) }
     }
 
+    /// A residual fit keeps the center's weights (in this fit's scale) for the features it does
+    /// not fit and learns the others.
+    func testFrozenCenterKeepsItsWeightsAndFitsTheRest() {
+        var rng = SplitMix64(seed: 3)
+        let examples = (0..<200).map { g -> CandidateRanker.Example in
+            let n = Int.random(in: 2...5, using: &rng)
+            let gold = Int.random(in: 0..<n, using: &rng)
+            let rows = (0..<n).map { i in
+                [Double.random(in: -1...1, using: &rng), (i == gold ? 1.5 : 0) + Double.random(in: -0.5...0.5, using: &rng)]
+            }
+            return CandidateRanker.Example(features: rows, gold: gold, group: g)
+        }
+        let center = CandidateRanker(featureNames: ["old", "new"], mean: [0, 0], scale: [2, 1], weights: [0.8, 0], l2: 1, note: "center")
+        let fitted = CandidateRanker.fit(examples, featureNames: ["old", "new"], l2: 0.1, center: center, fitOnly: ["new"])
+        XCTAssertEqual(fitted.weights[0], 0.8 / 2 * fitted.scale[0], accuracy: 1e-12, "frozen: same weight per raw unit")
+        XCTAssertGreaterThan(fitted.weights[1], 1)
+        let free = CandidateRanker.fit(examples, featureNames: ["old", "new"], l2: 0.1, center: center)
+        XCTAssertLessThan(abs(free.weights[0]), abs(fitted.weights[0]), "unfrozen, the noise feature shrinks")
+    }
+
+    /// Weights saved before features were appended still read, the new features at weight 0.
+    func testOlderWeightsExtendToNewFeatures() throws {
+        let names = Array(CandidateFeatures.names.dropLast(2))
+        let old = CandidateRanker(featureNames: names, mean: names.map { _ in 0.5 }, scale: names.map { _ in 2 },
+                                  weights: names.map { _ in 1 }, l2: 1, note: "old")
+        let path = temporaryPath(".json")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try old.write(to: path)
+        let read = try CandidateRanker.read(from: path)
+        XCTAssertEqual(read.featureNames, CandidateFeatures.names)
+        XCTAssertEqual(Array(read.weights.suffix(2)), [0, 0])
+        XCTAssertEqual(Array(read.weights.prefix(names.count)), old.weights)
+        XCTAssertNil(old.extended(to: ["other"]))
+        XCTAssertEqual(CandidateRanker.standard?.featureNames, CandidateFeatures.names)
+    }
+
     func testFeaturesOnAToyKB() {
         let evidence = [
             CandidateEvidence(title: "Paris", prior: 99, modelLogProb: -2, nameTokens: 2, tablePrior: 0.25),
@@ -83,9 +119,13 @@ final class CandidateRankerTests: XCTestCase {
         XCTAssertEqual(f("surface_word_overlap", 2), 1)
         XCTAssertEqual(f("title_has_parenthesis", 2), 1)
         XCTAssertEqual((0..<3).map { f("table_then_prior_top", $0) }, [0, 1, 0])
-        // An unseen surface gives no table evidence to anyone.
+        XCTAssertEqual((0..<3).map { f("model_logp_unseen_surface", $0) }, [0, 0, 0], "the surface is in the table")
+        // An unseen surface gives no table evidence to anyone; the model's unseen-surface copies fire.
         let unseen = CandidateFeatures.make(surface: "x", candidates: evidence.map { var e = $0; e.tablePrior = nil; return e })
         XCTAssertTrue(unseen.allSatisfy { $0[CandidateFeatures.names.firstIndex(of: "table_log_pem")!] == 0 })
+        let unseenIndex = CandidateFeatures.names.firstIndex(of: "model_logp_unseen_surface")!
+        XCTAssertEqual(unseen.map { $0[unseenIndex] }, [-2, -1, -30])
+        XCTAssertEqual(unseen[1][unseenIndex + 1], -0.25)
     }
 
     func testWeightsRoundTripAndMismatchIsAnError() throws {
@@ -105,8 +145,9 @@ final class CandidateRankerTests: XCTestCase {
 }
 
 final class CandidateLinkingTests: XCTestCase {
-    /// With candidate lists, the shipped ranker (no model features) links without a model pass;
-    /// without a ranker, every candidate gets its exact model score.
+    /// With candidate lists, the shipped ranker links a surface the mention table knows without
+    /// a model pass (its model features fire only for unknown surfaces); without a ranker,
+    /// every candidate gets its exact model score.
     func testCandidateRankingWithAndWithoutTheModel() throws {
         let store = try TrellisStore.inMemory()
         let jordan = try store.addEntity(key: "Jordan", name: "Jordan").entity.id
@@ -116,11 +157,12 @@ final class CandidateLinkingTests: XCTestCase {
         let end = EntityLinker.endToken(for: tokenizer)
         let model = ToyModel(vocabularySize: 258)
         let linker = EntityLinker(store: store, tokenizer: tokenizer, model: model, names: nil, endToken: end)
-        XCTAssertEqual(CandidateRanker.standard?.usesModel, false)
+        XCTAssertEqual(CandidateRanker.standard?.usesModelOnlyOnUnseenSurfaces, true)
+        try store.setMentionPrior(surface: "Jordan", entityID: michael, prior: 2)
         let (text, spans) = try MentionSpan.parseMarked("[Jordan] scored 40 points.")
         let candidates: [[CandidateEntity]?] = [[CandidateEntity(entityID: jordan, prior: 1), CandidateEntity(entityID: michael, prior: 50)]]
         let ranked = try linker.link(text: text, spans: spans, candidates: candidates)
-        XCTAssertEqual(ranked[0].first?.key, "Michael Jordan", "the popular candidate wins without other evidence")
+        XCTAssertEqual(ranked[0].first?.key, "Michael Jordan", "the popular candidate, the table's pick, wins")
         XCTAssertEqual(model.extendCalls, 0)
 
         linker.options.ranker = nil
@@ -132,6 +174,52 @@ final class CandidateLinkingTests: XCTestCase {
             let name = tokenizer.encode(linker.options.prompt.answerText(e.name)) + [end]
             XCTAssertEqual(Double(e.modelScore), model.logProb(of: name, after: prompt), accuracy: 1e-3)
         }
+        XCTAssertEqual(model.liveSequences, 0)
+    }
+
+    /// The shortlist keeps the best by the given p(e|m) and the best by prior, in list order;
+    /// with caller-given p(e|m) (training documents left out of the table) the table is ignored.
+    func testShortlistByGivenTablePriors() throws {
+        let store = try TrellisStore.inMemory()
+        let tokenizer = ByteTokenizer()
+        let linker = EntityLinker(store: store, tokenizer: tokenizer, model: ToyModel(vocabularySize: 258), names: nil,
+                                  endToken: EntityLinker.endToken(for: tokenizer))
+        linker.options.candidateShortlist = 1
+        let list = (1...4).map { CandidateEntity(entityID: EntityID($0), prior: Double(10 * $0)) }
+        XCTAssertEqual(linker.shortlist(list, tablePriors: [2: 0.9, 3: 0.1]).map(\.entityID), [2, 4])
+        XCTAssertEqual(linker.shortlist(list, tablePriors: [4: 1]).map(\.entityID), [4], "one candidate is best by both")
+        XCTAssertEqual(linker.shortlist(list, tablePriors: [:]).map(\.entityID), [4], "no table: prior decides both halves")
+        linker.options.candidateShortlist = 0
+        XCTAssertEqual(linker.shortlist(list, tablePriors: [2: 1]).count, 4, "0 keeps all")
+    }
+
+    /// A ranker whose model features fire only for unseen surfaces runs the model only for
+    /// mentions the mention table does not know.
+    func testModelRunsOnlyForSurfacesTheTableLacks() throws {
+        let store = try TrellisStore.inMemory()
+        let jordan = try store.addEntity(key: "Jordan", name: "Jordan").entity.id
+        let michael = try store.addEntity(key: "Michael Jordan", name: "Michael Jordan").entity.id
+        try store.setMentionPrior(surface: "Jordan", entityID: michael, prior: 3)
+        let tokenizer = ByteTokenizer()
+        try NameTrieIndex.tokenizeNames(store: store, tokenizer: tokenizer, fingerprint: "bytes")
+        let model = ToyModel(vocabularySize: 258)
+        let linker = EntityLinker(store: store, tokenizer: tokenizer, model: model, names: nil, endToken: EntityLinker.endToken(for: tokenizer))
+        let d = CandidateFeatures.count
+        var weights = [Double](repeating: 0, count: d)
+        weights[CandidateFeatures.names.firstIndex(of: "model_logp_unseen_surface")!] = 1
+        weights[CandidateFeatures.names.firstIndex(of: "prior_log_share")!] = 1
+        let ranker = CandidateRanker(featureNames: CandidateFeatures.names, mean: Array(repeating: 0, count: d),
+                                     scale: Array(repeating: 1, count: d), weights: weights, l2: 1, note: "test")
+        XCTAssertTrue(ranker.usesModelOnlyOnUnseenSurfaces)
+        linker.options.ranker = ranker
+        let candidates: [[CandidateEntity]?] = [[CandidateEntity(entityID: jordan, prior: 1), CandidateEntity(entityID: michael, prior: 5)]]
+        let (seenText, seenSpans) = try MentionSpan.parseMarked("[Jordan] scored.")
+        _ = try linker.link(text: seenText, spans: seenSpans, candidates: candidates)
+        XCTAssertEqual(model.extendCalls, 0, "the table knows 'Jordan'")
+        let (text, spans) = try MentionSpan.parseMarked("[MJ] scored.")
+        let ranked = try linker.link(text: text, spans: spans, candidates: candidates)
+        XCTAssertGreaterThan(model.extendCalls, 0)
+        XCTAssertTrue(ranked[0].allSatisfy { $0.modelScore.isFinite && $0.modelScore < 0 })
         XCTAssertEqual(model.liveSequences, 0)
     }
 }

@@ -3,6 +3,7 @@ import XCTest
 import TrellisCore
 import TrellisDecoding
 import TrellisStore
+import TrellisTrie
 import TrellisTestSupport
 @testable import TrellisLinking
 
@@ -196,5 +197,66 @@ final class EndToEndLinkerTests: XCTestCase {
         let linker = try EndToEndLinker(store: store, tokenizer: tokenizer, model: ToyModel(vocabularySize: 258),
                                         endToken: EntityLinker.endToken(for: tokenizer))
         XCTAssertThrowsError(try linker.link(text: "  \n")) { XCTAssertEqual($0 as? LinkingError, .emptyText) }
+    }
+
+    /// The prior mass under each trie node is the sum over the distinct payloads below it.
+    func testLogPriorMassSumsDistinctPayloadsBelowEachNode() throws {
+        var builder = PrefixTrieBuilder()
+        builder.insert([7, 1, 2, 9], payload: 10)
+        builder.insert([7, 1, 3, 9], payload: 11)
+        builder.insert([7, 1, 5, 9], payload: 10)  // a second name of entity 10
+        builder.insert([7, 4, 9], payload: 12)
+        let trie = try builder.freeze()
+        let mass = MentionMarkupConstraint.logPriorMass(of: trie, priors: [10: 0.5, 11: 0.3], missing: 0.2)
+        func node(_ path: [TokenID]) -> PrefixTrie.Node {
+            path.reduce(PrefixTrie.Node.root) { trie.step($0, token: $1)! }
+        }
+        XCTAssertEqual(mass.count, trie.nodeCount)
+        XCTAssertEqual(mass[Int(node([]).index)], log(1.0), accuracy: 1e-6)
+        XCTAssertEqual(mass[Int(node([7, 1]).index)], log(0.8), accuracy: 1e-6, "entity 10 counts once")
+        XCTAssertEqual(mass[Int(node([7, 1, 5]).index)], log(0.5), accuracy: 1e-6)
+        XCTAssertEqual(mass[Int(node([7, 4, 9]).index)], log(0.2), accuracy: 1e-6, "a payload without a prior gets the missing value")
+    }
+
+    /// With a model that is uniform over the allowed tokens, writing an entity's name under
+    /// prior weight 1 has probability p(e|m) (the branch masses telescope), and weight 0 leaves
+    /// the model's own choice; every decision stays a distribution over the allowed tokens.
+    func testPriorWeightTelescopesToTheEntityPrior() throws {
+        let markers = try MentionMarkers.choose(for: tokenizer)
+        var builder = PrefixTrieBuilder()
+        builder.insert([markers.entityOpen, 1, 2, markers.entityClose], payload: 10)
+        builder.insert([markers.entityOpen, 1, 3, markers.entityClose], payload: 11)
+        builder.insert([markers.entityOpen, 4, markers.entityClose], payload: 12)
+        let trie = try builder.freeze()
+        let end = EntityLinker.endToken(for: tokenizer)
+        var constraint = MentionMarkupConstraint(input: EndToEndInput(text: "x", tokenizer: tokenizer), markers: markers,
+                                                 endToken: end, tries: [trie], spans: [:], priors: [[10: 0.5, 11: 0.3, 12: 0.2]])
+        func pathLogProb(_ path: [TokenID]) -> Double {
+            var state = MentionMarkupConstraint.State(phase: .entity, position: 0, mentionStart: 0, trie: 0, node: .root)
+            var total = 0.0
+            for t in path {
+                var row = [Float](repeating: -log(258), count: 258)
+                row.withUnsafeMutableBufferPointer { constraint.addBias(in: state, to: $0) }
+                if case .only(let allowed) = constraint.allowed(in: state), allowed.count > 1 {
+                    XCTAssertEqual(allowed.reduce(0.0) { $0 + exp(Double(row[Int($1)])) }, 1, accuracy: 1e-5)
+                    total += Double(row[Int(t)])
+                }
+                state = constraint.advance(state, by: t)!
+            }
+            return total
+        }
+        constraint.priorWeight = 1
+        XCTAssertEqual(pathLogProb([markers.entityOpen, 1, 3, markers.entityClose]), log(0.3), accuracy: 1e-5)
+        XCTAssertEqual(pathLogProb([markers.entityOpen, 4, markers.entityClose]), log(0.2), accuracy: 1e-5)
+        constraint.priorWeight = 0
+        XCTAssertEqual(pathLogProb([markers.entityOpen, 1, 3, markers.entityClose]), log(0.25), accuracy: 1e-5)
+    }
+
+    /// Candidate shares are over all of a surface's candidates, NIL's share added when asked.
+    func testCandidateSharesForTheTrie() {
+        let shares = EndToEndLinker.shares([CandidateEntity(entityID: 1, prior: 3), CandidateEntity(entityID: 2, prior: 1)], nilShare: 0.5)
+        XCTAssertEqual(shares[1], 0.75)
+        XCTAssertEqual(shares[2], 0.25)
+        XCTAssertEqual(shares[LinkedEntity.nilPayload], 0.5)
     }
 }

@@ -41,6 +41,26 @@ final class EntityLinkerTests: XCTestCase {
         XCTAssertEqual(restricted[0].compactMap(\.prior).reduce(0, +), 1, accuracy: 1e-5)
     }
 
+    /// A mention without a candidate list takes the mention table's candidates, or with
+    /// `usesMentionTable` off searches the whole KB.
+    func testMentionTableCanBeBypassedForWholeKBLinking() throws {
+        let (store, ids) = try makeKB()
+        let tokenizer = ByteTokenizer()
+        try NameTrieIndex.tokenizeNames(store: store, tokenizer: tokenizer, fingerprint: "bytes")
+        try store.setMentionPrior(surface: "Jordan", entityID: ids["Michael Jordan"]!, prior: 1)
+        let path = temporaryPath(".trie")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let end = EntityLinker.endToken(for: tokenizer)
+        let index = try NameTrieIndex.open(store: store, path: path, endToken: end)
+        let linker = EntityLinker(store: store, tokenizer: tokenizer, model: ToyModel(vocabularySize: 258), names: index, endToken: end)
+        let (text, spans) = try MentionSpan.parseMarked("[Jordan] scored.")
+        XCTAssertEqual(try linker.link(text: text, spans: spans, topK: 10)[0].map(\.key), ["Michael Jordan"])
+        linker.options.usesMentionTable = false
+        let whole = try linker.link(text: text, spans: spans, topK: 10)[0]
+        XCTAssertGreaterThan(whole.count, 1, "the whole KB is searched")
+        XCTAssertTrue(whole.allSatisfy { Set(ids.values).contains($0.entityID) })
+    }
+
     func testAddedEntityLinksWithoutRebuild() throws {
         let (store, _) = try makeKB()
         let tokenizer = ByteTokenizer()

@@ -17,6 +17,9 @@ public struct EndToEndOptions: Sendable {
     public var maxNilChunks: Int = 3
     /// Length normalization exponent of whole outputs (0: plain sum of decision log-probabilities).
     public var lengthPenalty: Float = 0
+    /// Weight of the mention table's p(e|m) in the choice among a span's candidates (see
+    /// `MentionMarkupConstraint.priorWeight`); 0 leaves it to the model.
+    public var priorWeight: Float = 0
     public var prompt = EndToEndPrompt()
     public init() {}
 }
@@ -90,6 +93,7 @@ public final class EndToEndLinker {
         var trieOfSurface: [String: Int] = [:]
         var nilTrie: Int?
         var spans: [MentionMarkupConstraint.Span: Int] = [:]
+        var priors: [[UInt32: Double]] = []
         let count = input.chunks.count
         for first in 0..<count where input.hasCore(first) {
             for end in (first + 1)...min(count, first + options.maxMentionChunks) where input.hasCore(end - 1) {
@@ -98,14 +102,17 @@ public final class EndToEndLinker {
                     if t >= 0 { spans[.init(first: first, end: end)] = t }
                     continue
                 }
-                let candidates = Array(try mentionTable.candidates(forSurface: surface).prefix(options.maxCandidates))
+                let all = try mentionTable.candidates(forSurface: surface)
+                let candidates = Array(all.prefix(options.maxCandidates))
                 var index = -1
                 if !candidates.isEmpty, let trie = try entityTrie(candidates.map(\.entityID), withNil: options.allowNil) {
                     tries.append(trie)
+                    priors.append(Self.shares(all, nilShare: options.allowNil ? 1 / Double(all.count + 1) : nil))
                     index = tries.count - 1
                 } else if options.allowNil, end - first <= options.maxNilChunks, surface.first?.isUppercase == true {
                     if nilTrie == nil, let trie = try entityTrie([], withNil: true) {
                         tries.append(trie)
+                        priors.append([LinkedEntity.nilPayload: 1])
                         nilTrie = tries.count - 1
                     }
                     index = nilTrie ?? -1
@@ -114,7 +121,23 @@ public final class EndToEndLinker {
                 if index >= 0 { spans[.init(first: first, end: end)] = index }
             }
         }
-        return MentionMarkupConstraint(input: input, markers: markers, endToken: endToken, tries: tries, spans: spans)
+        var constraint = MentionMarkupConstraint(input: input, markers: markers, endToken: endToken, tries: tries, spans: spans,
+                                                 priors: priors)
+        constraint.priorWeight = options.priorWeight
+        return constraint
+    }
+
+    /// p(e|m) of each candidate: its share of the surface's total prior (all candidates, not
+    /// only those kept), and NIL's share when given.
+    static func shares(_ candidates: [CandidateEntity], nilShare: Double?) -> [UInt32: Double] {
+        let total = candidates.reduce(0.0) { $0 + max($1.prior, 0) }
+        var out: [UInt32: Double] = [:]
+        for c in candidates {
+            guard let payload = UInt32(exactly: c.entityID) else { continue }
+            out[payload, default: 0] += total > 0 ? max(c.prior, 0) / total : 1 / Double(candidates.count)
+        }
+        if let nilShare { out[LinkedEntity.nilPayload] = nilShare }
+        return out
     }
 
     /// A trie over `entityOpen + name + entityClose` for each name of `entities` (and NIL).

@@ -50,17 +50,32 @@ public struct MentionMarkupConstraint: LogitConstraint, Sendable {
     /// full-vocabulary probability. Forced copies cost nothing either way, so without this an
     /// output with mentions pays for every name token while a plain copy pays almost nothing.
     public var renormalizeDecisions: Bool = true
+    /// Weight of the mention table's prior in the entity choice (0: the model alone). At each
+    /// branching of a name trie, the renormalized model probabilities are multiplied by the
+    /// prior mass under each branch (to this power) and renormalized again, so along a whole
+    /// name the entity gets model × p(e|m)^weight without changing the odds of opening a mention.
+    public var priorWeight: Float = 0
+    /// Per trie, per node (breadth-first index): log of the prior mass of the distinct entities
+    /// under the node. Empty when no priors were given.
+    private let logPriorMass: [[Float]]
     private let spanTries: [Span: Int32]
     /// Per start chunk: the token position of the farthest allowed span end, or -1 for none.
     private let farthestEndPosition: [Int]
 
-    /// `spans` maps each allowed mention span to the index of its trie in `tries`.
+    /// `spans` maps each allowed mention span to the index of its trie in `tries`; `priors`
+    /// (optional, one map per trie) gives each payload's p(e|m), missing payloads get
+    /// `missingPrior`.
     public init(input: EndToEndInput, markers: MentionMarkers, endToken: TokenID, tries: [PrefixTrie],
-                spans: [Span: Int]) {
+                spans: [Span: Int], priors: [[UInt32: Double]]? = nil, missingPrior: Double = 1e-3) {
         self.input = input
         self.markers = markers
         self.endToken = endToken
         self.tries = tries
+        if let priors, priors.count == tries.count {
+            logPriorMass = zip(tries, priors).map { Self.logPriorMass(of: $0, priors: $1, missing: missingPrior) }
+        } else {
+            logPriorMass = []
+        }
         var spanTries: [Span: Int32] = [:]
         var farthest = [Int](repeating: -1, count: input.chunks.count)
         for (span, trie) in spans where span.first >= 0 && span.first < span.end && span.end <= input.chunks.count
@@ -162,9 +177,21 @@ public struct MentionMarkupConstraint: LogitConstraint, Sendable {
     public var biasesLogits: Bool { renormalizeDecisions }
 
     /// Subtracts the log-sum-exp of the allowed entries (the row is already masked to them), so
-    /// they sum to probability 1. O(allowed) after the decoder's O(V) log-softmax.
+    /// they sum to probability 1; inside a name trie with a prior weight, first adds
+    /// weight · log(prior mass of the branch / mass of the node). O(allowed) after the
+    /// decoder's O(V) log-softmax.
     public func addBias(in state: State, to logProbs: UnsafeMutableBufferPointer<Float>) {
         guard renormalizeDecisions, case .only(let tokens) = allowed(in: state), tokens.count > 1 else { return }
+        if state.phase == .entity, priorWeight != 0, Int(state.trie) < logPriorMass.count {
+            let trie = tries[Int(state.trie)]
+            let mass = logPriorMass[Int(state.trie)]
+            let here = mass[Int(state.node.index)]
+            for t in tokens where Int(t) < logProbs.count {
+                if let child = trie.step(state.node, token: t) {
+                    logProbs[Int(t)] += priorWeight * (mass[Int(child.index)] - here)
+                }
+            }
+        }
         var top = -Float.infinity
         for t in tokens where Int(t) < logProbs.count { top = max(top, logProbs[Int(t)]) }
         guard top.isFinite else { return }
@@ -172,6 +199,28 @@ public struct MentionMarkupConstraint: LogitConstraint, Sendable {
         for t in tokens where Int(t) < logProbs.count { sum += expf(logProbs[Int(t)] - top) }
         let logZ = top + logf(sum)
         for t in tokens where Int(t) < logProbs.count { logProbs[Int(t)] -= logZ }
+    }
+
+    /// Log prior mass under every node of `trie`: the sum of the priors of the distinct
+    /// payloads stored at or below it. One pass from the deepest nodes up (children have larger
+    /// breadth-first indexes than their parent). O(nodes · payloads per subtree).
+    static func logPriorMass(of trie: PrefixTrie, priors: [UInt32: Double], missing: Double) -> [Float] {
+        var below = [Set<UInt32>](repeating: [], count: trie.nodeCount)
+        var parent = [Int](repeating: -1, count: trie.nodeCount)
+        for v in 0..<trie.nodeCount {
+            let node = PrefixTrie.Node(index: UInt32(v))
+            below[v].formUnion(trie.payloads(at: node))
+            for t in trie.children(of: node) {
+                if let child = trie.step(node, token: t) { parent[Int(child.index)] = v }
+            }
+        }
+        for v in stride(from: trie.nodeCount - 1, to: 0, by: -1) where parent[v] >= 0 {
+            below[parent[v]].formUnion(below[v])
+        }
+        return below.map { payloads in
+            let mass = payloads.reduce(0.0) { $0 + max(priors[$1] ?? missing, 1e-12) }
+            return mass > 0 ? Float(log(mass)) : 0
+        }
     }
 
     /// One linked mention read back from an output.

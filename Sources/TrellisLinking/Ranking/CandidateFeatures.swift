@@ -40,6 +40,8 @@ public enum CandidateFeatures {
         "surface_word_overlap", // share of the surface's words found in the title
         "title_has_parenthesis",
         "table_then_prior_top", // 1 for the pick of the rule "highest p(e|m), ties and unseen by prior"
+        "model_logp_unseen_surface",      // model_logp when the mention table does not know the surface, else 0
+        "model_logp_mean_unseen_surface", // model_logp_mean likewise
     ]
     public static var count: Int { names.count }
 
@@ -76,6 +78,9 @@ public enum CandidateFeatures {
                 overlap,
                 c.title.contains("(") ? 1 : 0,
                 i == rulePick ? 1 : 0,
+                // The model matters most where p(e|m) says nothing (measured on AIDA train).
+                seen ? 0 : logp,
+                seen ? 0 : logp / Double(max(c.nameTokens, 1)),
             ]
         }
     }

@@ -43,6 +43,12 @@ public struct CandidateRanker: Sendable, Codable, Equatable {
         zip(featureNames, weights).contains { $0.0.hasPrefix("model_") && $0.1 != 0 }
     }
 
+    /// Whether the model's features with a weight all fire only for surfaces the mention table
+    /// does not know (then linking runs the model only for those mentions).
+    public var usesModelOnlyOnUnseenSurfaces: Bool {
+        usesModel && zip(featureNames, weights).allSatisfy { !$0.0.hasPrefix("model_") || $0.1 == 0 || $0.0.hasSuffix("_unseen_surface") }
+    }
+
     /// Scores (log-odds up to a per-mention constant) of each candidate row.
     public func scores(_ rows: [[Double]]) -> [Double] {
         rows.map { row in
@@ -70,11 +76,21 @@ public struct CandidateRanker: Sendable, Codable, Equatable {
         do { ranker = try JSONDecoder().decode(CandidateRanker.self, from: data) } catch {
             throw RankerError.unreadable(path: path, reason: "not a ranker file: \(error)")
         }
-        guard ranker.featureNames == CandidateFeatures.names,
-              ranker.mean.count == ranker.weights.count, ranker.scale.count == ranker.weights.count else {
+        guard let current = ranker.extended(to: CandidateFeatures.names) else {
             throw RankerError.featureMismatch(path: path, expected: CandidateFeatures.names, found: ranker.featureNames)
         }
-        return ranker
+        return current
+    }
+
+    /// These weights over `names` when this ranker's features are a prefix of them (features
+    /// added later get weight 0); nil when they do not match or the arrays disagree in length.
+    public func extended(to names: [String]) -> CandidateRanker? {
+        guard names.starts(with: featureNames), mean.count == featureNames.count, scale.count == featureNames.count,
+              weights.count == featureNames.count else { return nil }
+        let extra = names.count - featureNames.count
+        return CandidateRanker(featureNames: names, mean: mean + Array(repeating: 0, count: extra),
+                               scale: scale + Array(repeating: 1, count: extra),
+                               weights: weights + Array(repeating: 0, count: extra), l2: l2, note: note)
     }
 
     public func write(to path: String) throws {
@@ -87,8 +103,12 @@ public struct CandidateRanker: Sendable, Codable, Equatable {
     /// With `center`, the penalty is l2/2 · |w − w_center|² instead of l2/2 · |w|², so a fit on
     /// few examples stays close to weights fitted on many (e.g. a ranker fitted without the
     /// model's features on a larger set); features missing from `center` are centered on 0.
+    /// With `fitOnly`, the other features keep their starting weights (the center's, or 0) and
+    /// only the named ones are fitted: a residual fit that adds, say, the model's features to a
+    /// ranker fitted without them on far more data.
     public static func fit(_ examples: [Example], featureNames: [String] = CandidateFeatures.names,
-                           l2: Double, center: CandidateRanker? = nil, iterations: Int = 30, note: String = "") -> CandidateRanker {
+                           l2: Double, center: CandidateRanker? = nil, fitOnly: Set<String>? = nil,
+                           iterations: Int = 30, note: String = "") -> CandidateRanker {
         let d = featureNames.count
         // Only examples that can teach something: two or more candidates, a gold index among
         // them, and rows of the expected width (others are ignored rather than trusted).
@@ -108,6 +128,7 @@ public struct CandidateRanker: Sendable, Codable, Equatable {
         }
         // The center's weights expressed on this fit's feature scales (means cancel in a softmax).
         var origin = [Double](repeating: 0, count: d)
+        let frozen = featureNames.map { name in fitOnly.map { !$0.contains(name) } ?? false }
         if let center {
             for (j, name) in featureNames.enumerated() {
                 if let k = center.featureNames.firstIndex(of: name), k < center.weights.count {
@@ -138,6 +159,11 @@ public struct CandidateRanker: Sendable, Codable, Equatable {
                 }
             }
             for i in 0..<d { for j in 0..<i { hessian[i][j] = hessian[j][i] } }
+            // Frozen weights take no step: their rows and columns become the identity.
+            for i in 0..<d where frozen[i] {
+                gradient[i] = 0
+                for j in 0..<d { hessian[i][j] = i == j ? 1 : 0; hessian[j][i] = i == j ? 1 : 0 }
+            }
             guard let step = solve(hessian, gradient) else { break }
             // Damped Newton: halve the step until the objective decreases (a full step can
             // overshoot far from the optimum on nearly separable data).
@@ -172,14 +198,15 @@ public struct CandidateRanker: Sendable, Codable, Equatable {
     /// Accuracy of k-fold cross-validation (folds by example group) for each L2 strength;
     /// returns (l2, accuracy over all examples incl. single-candidate ones).
     public static func crossValidate(_ examples: [Example], featureNames: [String] = CandidateFeatures.names,
-                                     l2Values: [Double], center: CandidateRanker? = nil, folds: Int = 5) -> [(l2: Double, accuracy: Double)] {
+                                     l2Values: [Double], center: CandidateRanker? = nil, fitOnly: Set<String>? = nil,
+                                     folds: Int = 5) -> [(l2: Double, accuracy: Double)] {
         let folds = max(folds, 1)
         return l2Values.map { l2 in
             var correct = 0
             for fold in 0..<folds {
                 let train = examples.filter { $0.group % folds != fold }
                 let test = examples.filter { $0.group % folds == fold }
-                let ranker = fit(train, featureNames: featureNames, l2: l2, center: center)
+                let ranker = fit(train, featureNames: featureNames, l2: l2, center: center, fitOnly: fitOnly)
                 for e in test where ranker.best(e.features) == e.gold { correct += 1 }
             }
             return (l2, Double(correct) / Double(max(examples.count, 1)))
