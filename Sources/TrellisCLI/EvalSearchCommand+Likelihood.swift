@@ -52,8 +52,8 @@ struct LikelihoodScoreFile {
 
 extension EvalSearchCommand {
     /// Scores every (query, BM25 top-`depth` passage) pair missing from `file`, grouped by passage
-    /// so each passage prompt is prefilled once for all the queries that rescore it. Ranks below
-    /// 20 go first (a complete depth-20 table even if the run is stopped), then the rest; each
+    /// so each passage prompt is prefilled once for all the queries that rescore it, passages in
+    /// order of the first query needing them. Ranks below 20 go first (a complete depth-20 table even if the run is stopped), then the rest; each
     /// chunk of about `chunkPairs` pairs is appended to the file as soon as it is scored.
     /// Returns the seconds spent in the model and the pairs scored.
     static func precomputeLikelihoods(queries: [(id: String, text: String)], bm25: [[SearchHit]], depth: Int,
@@ -62,14 +62,17 @@ extension EvalSearchCommand {
         let tiers = depth > 20 ? [0..<20, 20..<depth] : [0..<depth]
         var seconds = 0.0, scored = 0
         for tier in tiers {
+            // Passages in order of the first query that needs them: every passage is still
+            // prefilled once, and a stopped run leaves a complete prefix of the queries.
             var byPassage: [PassageID: [Int]] = [:]
+            var ids: [PassageID] = []
             for (qi, hits) in bm25.enumerated() {
                 for hit in hits.dropFirst(tier.lowerBound).prefix(tier.count)
                 where file.score(query: queries[qi].id, key: keyOf[hit.passageID] ?? "") == nil {
+                    if byPassage[hit.passageID] == nil { ids.append(hit.passageID) }
                     byPassage[hit.passageID, default: []].append(qi)
                 }
             }
-            let ids = byPassage.keys.sorted()
             let total = byPassage.values.reduce(0) { $0 + $1.count }
             guard total > 0 else { continue }
             let bar = ProgressReporter("rescoring ranks \(tier.lowerBound + 1)-\(tier.upperBound) (\(ids.count) passages)")
