@@ -66,7 +66,7 @@ public final class QueryLikelihoodReranker {
     }
 
     /// log P(query | passage) for each passage, in the order given. Empty passages are scored on
-    /// the prompt alone; an empty query scores 0 everywhere.
+    /// the prompt alone; an empty or blank query scores 0 everywhere.
     public func scores(query: String, passages: [[TokenID]]) throws -> [Double] {
         try scores(pairs: passages.map { QueryPassagePair(query: query, passage: $0) })
     }
@@ -89,7 +89,10 @@ public final class QueryLikelihoodReranker {
         var pairsOfPrompt: [[Int]] = []
         var promptIndex: [[TokenID]: Int] = [:]
         for (i, pair) in pairs.enumerated() {
-            if queryTokens[pair.query] == nil { queryTokens[pair.query] = tokenizer.encode(" " + pair.query) }
+            if queryTokens[pair.query] == nil {
+                let blank = pair.query.allSatisfy(\.isWhitespace)
+                queryTokens[pair.query] = blank ? [] : tokenizer.encode(" " + pair.query)
+            }
             guard !queryTokens[pair.query]!.isEmpty else { continue }
             let prompt = head + kept(pair.passage, gap: gap) + tail
             guard !prompt.isEmpty else { throw SearchError.invalidOption("the rescoring prompt of an empty passage is empty") }
