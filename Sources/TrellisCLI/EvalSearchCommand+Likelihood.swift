@@ -58,7 +58,7 @@ extension EvalSearchCommand {
     /// Returns the seconds spent in the model and the pairs scored.
     static func precomputeLikelihoods(queries: [(id: String, text: String)], bm25: [[SearchHit]], depth: Int,
                                       store: TrellisStore, keyOf: [PassageID: String], reranker: QueryLikelihoodReranker,
-                                      file: inout LikelihoodScoreFile, chunkPairs: Int = 384) throws -> (seconds: Double, pairs: Int) {
+                                      file: inout LikelihoodScoreFile, chunkPairs: Int = 128) throws -> (seconds: Double, pairs: Int) {
         let tiers = depth > 20 ? [0..<20, 20..<depth] : [0..<depth]
         var seconds = 0.0, scored = 0
         for tier in tiers {
