@@ -94,7 +94,7 @@ let package = Package(
         .testTarget(name: "TrellisStoreTests", dependencies: ["TrellisStore", "TrellisTestSupport"]),
         .testTarget(name: "TrellisDecodingTests", dependencies: ["TrellisDecoding", "TrellisTrie", "TrellisTestSupport"]),
         .testTarget(name: "TrellisLinkingTests", dependencies: ["TrellisLinking", "TrellisStore", "TrellisTestSupport"]),
-        .testTarget(name: "TrellisSearchTests", dependencies: ["TrellisSearch", "TrellisTestSupport"]),
+        .testTarget(name: "TrellisSearchTests", dependencies: ["TrellisSearch", "TrellisTestSupport", "TrellisModel"]),
         .testTarget(name: "TrellisControlTests", dependencies: ["TrellisControl", "TrellisTestSupport"]),
         .testTarget(name: "TrellisEvalTests", dependencies: ["TrellisEval"]),
         .testTarget(name: "TrellisServerTests",

@@ -23,6 +23,7 @@ struct EvalSearchCommand: ParsableCommand {
     @Option(help: "Query split (BEIR has no dev split: train is the dev set).") var split: String = "train"
     @Option(help: "Store holding the evaluation corpus.") var store: String = "Indexes/eval-scifact.sqlite"
     @Option(help: "Only the first N judged queries.") var limit: Int?
+    @Option(help: "Which judged queries: all, fit (even positions) or held-out (odd).") var half: String = "all"
     @Option(help: "Comma-separated modes: seal, bm25, hybrid.") var modes: String = "seal,bm25,hybrid"
     @Option(help: "Comma-separated SEAL α values to report (first is the main one).") var alphas: String = "2"
     @Option(help: "Comma-separated SEAL β (coverage) values to report.") var betas: String = "0.5"
@@ -31,8 +32,11 @@ struct EvalSearchCommand: ParsableCommand {
     var hybridSEAL: Bool?
     @Option(help: "Hybrid: first-stage passages rescored by query likelihood (0: none; default: the hybrid's).") var rerankDepth: Int?
     @Option(help: "Hybrid: passage tokens kept for rescoring (default: the hybrid's).") var passageTokens: Int?
+    @Option(help: "Hybrid: passage tokens also kept from the end of long passages for rescoring (default: the hybrid's).") var passageTailTokens: Int?
     @Option(help: "Hybrid: rescoring prompt, PREFIX{passage}SUFFIX; the query follows after a space.") var rescorePrompt: String?
     @Option(help: "Write each query's BM25, SEAL and likelihood scores here (JSONL) for offline study.") var dump: String?
+    @Option(help: "Hybrid with a BM25 first stage: keep query-likelihood scores in this JSONL file (resumed if present; default: a temporary file).")
+    var likelihoodCache: String?
     @Flag(help: "Print every rescoring weight combination, not the best 8.") var verboseGrid = false
 
     func run() throws {
@@ -54,6 +58,14 @@ struct EvalSearchCommand: ParsableCommand {
         let qrels = try BEIRQrels.read(folder + "/qrels_\(split).tsv")
         var queries = try JSONLines.read(BEIRQuery.self, from: folder + "/queries_\(split).jsonl").filter { qrels[$0.id] != nil }
         if let limit { queries = Array(queries.prefix(limit)) }
+        // Each query keeps its position among the judged queries: even = fit, odd = held-out.
+        let positionOf = Dictionary(queries.enumerated().map { ($1.id, $0) }, uniquingKeysWith: { a, _ in a })
+        switch half {
+        case "all": break
+        case "fit": queries = queries.enumerated().filter { $0.offset % 2 == 0 }.map(\.element)
+        case "held-out": queries = queries.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
+        default: throw ValidationError("--half takes all, fit or held-out")
+        }
         let needSEAL = selected.contains(.seal) || (selected.contains(.hybrid) && configuredHybrid().usesSEAL)
         var options = SEALOptions()
         if let prompt { options.prompt = prompt }
@@ -93,9 +105,26 @@ struct EvalSearchCommand: ParsableCommand {
             for s in 0...(10 - b) { grid.append((Double(b) / 10, Double(s) / 10, Double(10 - b - s) / 10)) }
         }
         var sealSeconds = 0.0, bm25Seconds = 0.0, rescoreSeconds = 0.0
+        // With a BM25 first stage the rescored pairs are known up front: score them grouped by
+        // passage (each passage prompt prefilled once for all its queries), then read them back.
+        var likelihoods: LikelihoodScoreFile?
+        var precomputedPairs = 0
+        if selected.contains(.hybrid), !hybridConfig.usesSEAL, hybridConfig.rerankDepth > 0 {
+            let path = likelihoodCache ?? NSTemporaryDirectory() + "trellis-likelihood-\(ProcessInfo.processInfo.processIdentifier).jsonl"
+            var file = try LikelihoodScoreFile(path: path, options: hybridConfig.likelihood)
+            let heads = try queries.map { try corpusStore.bm25Search(query: $0.text, limit: hybridConfig.rerankDepth).map(SearchHit.init) }
+            hybrid.reranker.options = hybridConfig.likelihood
+            let spent = try Self.precomputeLikelihoods(queries: queries.map { ($0.id, $0.text) }, bm25: heads, depth: hybridConfig.rerankDepth,
+                                                       store: corpusStore, keyOf: keyOf, reranker: hybrid.reranker, file: &file)
+            rescoreSeconds += spent.seconds
+            precomputedPairs = spent.pairs
+            likelihoods = file
+            if likelihoodCache == nil { try? FileManager.default.removeItem(atPath: path) }
+        }
         var ngramCount = 0, weightedCount = 0
         let bar = ProgressReporter("\(dataset) \(split)")
-        for (qi, q) in queries.enumerated() {
+        for (index, q) in queries.enumerated() {
+            let qi = positionOf[q.id] ?? index
             let relevant = qrels[q.id] ?? [:]
             counts[qi % 2] += 1
             counts[2] += 1
@@ -106,7 +135,7 @@ struct EvalSearchCommand: ParsableCommand {
                 bm25Seconds += Date().timeIntervalSince(t0)
                 if selected.contains(.bm25) { record("bm25", bm25, relevant, position: qi) }
             }
-            guard needSEAL || selected.contains(.hybrid) else { bar.update(qi + 1, queries.count); continue }
+            guard needSEAL || selected.contains(.hybrid) else { bar.update(index + 1, queries.count); continue }
             let t0 = Date()
             var ngrams = needSEAL ? try seal.ngrams(for: q.text) : []
             let mainHits = needSEAL ? try seal.rank(ngrams: ngrams, limit: 100).hits : []
@@ -132,7 +161,7 @@ struct EvalSearchCommand: ParsableCommand {
                     if selected.contains(.seal) { record("seal" + tag, hits, relevant, position: qi) }
                 }
             }
-            guard selected.contains(.hybrid) else { bar.update(qi + 1, queries.count); continue }
+            guard selected.contains(.hybrid) else { bar.update(index + 1, queries.count); continue }
             if needSEAL {
                 record("fusion rrf k=60", RankFusion.fuse(seal: mainHits, bm25: bm25, method: .reciprocalRank(k: 60), limit: 100), relevant, position: qi)
                 for lambda in [0.1, 0.2, 0.3, 0.5] {
@@ -142,10 +171,13 @@ struct EvalSearchCommand: ParsableCommand {
             }
             // Second stage: query likelihood of the first-stage head, computed once, fused many ways.
             let first = hybridConfig.usesSEAL ? RankFusion.fuse(seal: mainHits, bm25: bm25, method: hybridConfig.firstStage, limit: 100) : bm25
-            guard hybridConfig.rerankDepth > 0 else { bar.update(qi + 1, queries.count); continue }
+            guard hybridConfig.rerankDepth > 0 else { bar.update(index + 1, queries.count); continue }
             let t1 = Date()
-            let rescored = try hybrid.rescore(query: q.text, ids: first.prefix(hybridConfig.rerankDepth).map(\.passageID))
-            rescoreSeconds += Date().timeIntervalSince(t1)
+            let headIDs = first.prefix(hybridConfig.rerankDepth).map(\.passageID)
+            let rescored = try likelihoods.map { file in
+                headIDs.compactMap { id in keyOf[id].flatMap { file.score(query: q.id, key: $0) }.map { SearchHit(passageID: id, score: $0) } }
+            } ?? hybrid.rescore(query: q.text, ids: headIDs)
+            if likelihoods == nil { rescoreSeconds += Date().timeIntervalSince(t1) }
             func reranked(_ b: Double, _ s: Double, _ l: Double) -> [SearchHit] {
                 RankFusion.rerankHead(firstStage: first, depth: hybridConfig.rerankDepth, lists: [(bm25, b), (hybridConfig.usesSEAL ? mainHits : [], s)],
                                       rescored: rescored, rescoreWeight: l, limit: 100)
@@ -157,7 +189,7 @@ struct EvalSearchCommand: ParsableCommand {
                 let line = DumpLine(id: q.id, bm25: entries(bm25), seal: entries(mainHits), likelihood: entries(rescored))
                 dumpHandle.write(try JSONEncoder().encode(line) + Data("\n".utf8))
             }
-            bar.update(qi + 1, queries.count)
+            bar.update(index + 1, queries.count)
         }
         bar.finish("\(queries.count) queries")
         try dumpHandle?.close()
@@ -185,6 +217,10 @@ struct EvalSearchCommand: ParsableCommand {
             print(String(format: "seal: %.2f queries/s (beam %d, n-grams ≤ %d; %.1f n-grams/query, %.1f with w > 0)",
                          n / max(sealSeconds, 1e-9), options.beamSize, options.maxNgramLength, Double(ngramCount) / n, Double(weightedCount) / n))
         }
+        if precomputedPairs > 0 {
+            print(String(format: "query-likelihood rescoring grouped by passage: %d pairs scored in %.0f s (%.2f pairs/s)",
+                         precomputedPairs, rescoreSeconds, Double(precomputedPairs) / max(rescoreSeconds, 1e-9)))
+        }
         if rescoreSeconds > 0 {
             print(String(format: "query-likelihood rescoring: %.2f queries/s (%d passages × ≤ %d tokens); ", n / rescoreSeconds,
                          hybridConfig.rerankDepth, hybridConfig.likelihood.passageTokenBudget)
@@ -198,6 +234,7 @@ struct EvalSearchCommand: ParsableCommand {
         if let hybridSEAL { c.usesSEAL = hybridSEAL }
         if let rerankDepth { c.rerankDepth = rerankDepth }
         if let passageTokens { c.likelihood.passageTokenBudget = passageTokens }
+        if let passageTailTokens { c.likelihood.passageTailTokens = passageTailTokens }
         if let rescorePrompt {
             let parts = rescorePrompt.components(separatedBy: "{passage}")
             if parts.count == 2 { c.likelihood.passagePrefix = parts[0]; c.likelihood.querySuffix = parts[1] }

@@ -67,4 +67,59 @@ final class QueryLikelihoodTests: XCTestCase {
         XCTAssertEqual(toy.allLogitsCalls, 2, "one all-rows call per batch of two")
         XCTAssertEqual(try QueryLikelihoodReranker(model: toy, tokenizer: tokenizer).scores(query: "q", passages: []), [])
     }
+
+    /// Pairs of several queries over shared passages: each distinct prompt is prefilled once, the
+    /// queries run on forks, and every score equals the brute-force log-probability, on the
+    /// all-rows path (split by the row bound) and the token-by-token path (queries of unequal length).
+    func testPairsShareEachPassagePrefillAndMatchBruteForce() throws {
+        let tokenizer = ByteTokenizer()
+        var options = QueryLikelihoodOptions()
+        options.passageTokenBudget = 5
+        options.batchSize = 2
+        options.maxQueryRowsPerCall = 6
+        options.passagePrefix = "P:"
+        options.querySuffix = "\nQ:"
+        let passages: [[TokenID]] = [tokenizer.encode(" alpha"), tokenizer.encode(" beta gamma"), [], tokenizer.encode(" delta")]
+        let queries = ["xy", "a longer one", "z"]
+        var pairs: [QueryPassagePair] = []
+        for (qi, q) in queries.enumerated() {
+            for (pi, p) in passages.enumerated() where (qi + pi) % 3 != 2 { pairs.append(QueryPassagePair(query: q, passage: p)) }
+        }
+        pairs.append(QueryPassagePair(query: "", passage: passages[0]))
+        let toy = ToyModel(vocabularySize: 256, salt: 9)
+        let grouped = try QueryLikelihoodReranker(model: toy, tokenizer: tokenizer, options: options).scores(pairs: pairs)
+        let stepwiseModel = LastRowToyModel(ToyModel(vocabularySize: 256, salt: 9))
+        let stepwise = try QueryLikelihoodReranker(model: stepwiseModel, tokenizer: tokenizer, options: options).scores(pairs: pairs)
+        for (i, pair) in pairs.enumerated() {
+            let prompt = tokenizer.encode("P:") + pair.passage.prefix(5) + tokenizer.encode("\nQ:")
+            let expected = pair.query.isEmpty ? 0 : toy.logProb(of: tokenizer.encode(" " + pair.query), after: prompt)
+            XCTAssertEqual(grouped[i], expected, accuracy: 1e-3, "pair \(i)")
+            XCTAssertEqual(stepwise[i], expected, accuracy: 1e-3, "pair \(i), token by token")
+        }
+        // Appended tokens: each of the 4 distinct prompts once, plus |q| − 1 per scored pair.
+        let promptTokens = passages.map { tokenizer.encode("P:").count + $0.prefix(5).count + tokenizer.encode("\nQ:").count }.reduce(0, +)
+        let queryTokens = pairs.filter { !$0.query.isEmpty }.map { tokenizer.encode(" " + $0.query).count - 1 }.reduce(0, +)
+        XCTAssertEqual(toy.appendedTokens, promptTokens + queryTokens)
+        XCTAssertGreaterThan(toy.allLogitsCalls, 2, "the row bound of 6 splits the query calls")
+        XCTAssertEqual(toy.liveSequences, 0, "every parent and fork is released")
+        XCTAssertEqual(stepwiseModel.inner.liveSequences, 0)
+        XCTAssertEqual(toy.invalidReleases, 0)
+    }
+
+    /// With a tail budget a long passage keeps its start, the gap and its end; a short one is whole.
+    func testTailBudgetKeepsStartGapAndEnd() throws {
+        let tokenizer = ByteTokenizer()
+        var options = QueryLikelihoodOptions()
+        options.passageTokenBudget = 3
+        options.passageTailTokens = 2
+        options.passageGap = "~"
+        options.passagePrefix = "P:"
+        options.querySuffix = "|"
+        let toy = ToyModel(vocabularySize: 256, salt: 3)
+        let long = tokenizer.encode("abcdefgh"), short = tokenizer.encode("abcde")
+        let scores = try QueryLikelihoodReranker(model: toy, tokenizer: tokenizer, options: options).scores(query: "qq", passages: [long, short])
+        let query = tokenizer.encode(" qq")
+        XCTAssertEqual(scores[0], toy.logProb(of: query, after: tokenizer.encode("P:abc~gh|")), accuracy: 1e-3)
+        XCTAssertEqual(scores[1], toy.logProb(of: query, after: tokenizer.encode("P:abcde|")), accuracy: 1e-3)
+    }
 }

@@ -12,7 +12,7 @@ public struct HybridConfiguration: Sendable, Equatable {
     public var usesSEAL: Bool = false
     public var firstStage: FusionMethod = .linear(sealWeight: 0.2)
     public var depth: Int = 100
-    public var rerankDepth: Int = 12
+    public var rerankDepth: Int = 20
     public var bm25Weight: Double = 0.5
     public var sealWeight: Double = 0
     public var likelihoodWeight: Double = 0.5
