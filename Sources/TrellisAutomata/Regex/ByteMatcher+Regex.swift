@@ -152,28 +152,8 @@ struct ByteNFA {
             return ByteMatcher(nodeCount: 1, start: 0, next: [Int32](repeating: -1, count: 256),
                                emit: [UInt32](repeating: 0, count: 256), endEmit: [0], endAllowed: [false])
         }
-        var block = accepting.map { $0 ? Int32(1) : Int32(0) }
-        var blockCount = Set(block).count
-        while true {
-            var signatures: [[Int32]: Int32] = [:]
-            var refined = [Int32](repeating: 0, count: n)
-            for s in 0..<n {
-                var signature = [block[s]]
-                signature.reserveCapacity(257)
-                for b in 0..<256 {
-                    let t = next[s * 256 + b]
-                    signature.append(t < 0 ? -1 : block[Int(t)])
-                }
-                if let id = signatures[signature] { refined[s] = id } else {
-                    let id = Int32(signatures.count)
-                    signatures[signature] = id
-                    refined[s] = id
-                }
-            }
-            block = refined
-            if signatures.count == blockCount { break }
-            blockCount = signatures.count
-        }
+        let (block, blockCount) = MoorePartition.refine(stateCount: n, symbolCount: 256,
+                                                        initial: accepting.map { $0 ? 1 : 0 }) { next[$0 * 256 + $1] }
         // Renumber so the start's block is node 0, keeping only blocks of live nodes reachable.
         var order = [Int32](repeating: -1, count: blockCount)
         var representative: [Int] = []

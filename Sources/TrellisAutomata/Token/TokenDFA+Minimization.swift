@@ -80,28 +80,9 @@ extension TokenDFA {
             let n = transitions[s * classCount + c]
             return n >= 0 && useful[Int(n)] ? n : -1
         }
-        var block = (0..<stateCount).map { useful[$0] ? (accepting[$0] ? Int32(1) : Int32(0)) : Int32(-1) }
-        var blockCount = -1
-        while true {
-            var ids: [[Int32]: Int32] = [:]
-            var newBlock = [Int32](repeating: -1, count: stateCount)
-            var signature = [Int32](repeating: 0, count: classCount + 1)
-            for s in 0..<stateCount where useful[s] {
-                signature[0] = block[s]
-                for c in 0..<classCount {
-                    let n = target(s, c)
-                    signature[c + 1] = n < 0 ? -1 : block[Int(n)]
-                }
-                if let id = ids[signature] { newBlock[s] = id } else {
-                    let id = Int32(ids.count)
-                    ids[signature] = id
-                    newBlock[s] = id
-                }
-            }
-            block = newBlock
-            if ids.count == blockCount { break }
-            blockCount = ids.count
-        }
+        let initial = (0..<stateCount).map { useful[$0] ? (accepting[$0] ? Int32(1) : Int32(0)) : Int32(-1) }
+        let (block, blockCount) = MoorePartition.refine(stateCount: stateCount, symbolCount: classCount,
+                                                        initial: initial, target: target)
         // One representative per block, blocks renumbered in BFS order from the start.
         var representative = [Int](repeating: -1, count: blockCount)
         for s in 0..<stateCount where useful[s] && representative[Int(block[s])] < 0 {
