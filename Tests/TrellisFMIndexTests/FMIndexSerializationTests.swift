@@ -59,6 +59,15 @@ final class FMIndexSerializationTests: XCTestCase {
         var wrongVersion = good
         wrongVersion[8] = 9
         expectThrow(wrongVersion, "version")
+        // A version-1 file (plain wavelet matrix) asks to be rebuilt instead of being misread.
+        var versionOne = good
+        versionOne[8] = 1
+        let old = temporaryPath("v1.fmi")
+        try versionOne.write(to: URL(fileURLWithPath: old))
+        XCTAssertThrowsError(try FMIndex(contentsOf: old)) {
+            guard case .unsupportedVersion(_, 1, 2)? = $0 as? FMIndexError else { return XCTFail("\($0)") }
+            XCTAssertTrue("\($0)".contains("rebuild"), "\($0)")
+        }
         XCTAssertThrowsError(try FMIndex(contentsOf: temporaryPath("missing.fmi"))) {
             guard case .io = $0 as? FMIndexError else { return XCTFail("\($0)") }
         }

@@ -5,12 +5,12 @@ extension FMIndex {
     public var rootCursor: FMIndexCursor { FMIndexCursor(lowerBound: 0, upperBound: layout.textLength, depth: 0) }
 
     /// The cursor after appending `token` to the cursor's n-gram, or nil when the longer n-gram
-    /// occurs nowhere. One backward-search step: C[c] + rank_c at both ends, O(log σ).
+    /// occurs nowhere. One backward-search step: C[c] + rank_c at both ends, O(|code of c|),
+    /// stopping early once the range empties.
     @inline(__always)
     public func extend(_ cursor: FMIndexCursor, with token: TokenID) -> FMIndexCursor? {
-        guard let c = code(of: token) else { return nil }
-        let (lo, hi) = wavelet.rankPair(code: c, cursor.lowerBound, cursor.upperBound)
-        guard hi > lo else { return nil }
+        guard let c = code(of: token),
+              let (lo, hi) = wavelet.rankRange(code: c, cursor.lowerBound, cursor.upperBound) else { return nil }
         let base = Int(cArray[c])
         return FMIndexCursor(lowerBound: base + lo, upperBound: base + hi, depth: cursor.depth + 1)
     }
@@ -33,13 +33,40 @@ extension FMIndex {
 
     /// Calls `body(token, count)` for each distinct token that follows the cursor's n-gram in some
     /// passage, tokens ascending, counts summing to the occurrences not at a passage end. At the
-    /// root: every corpus token with its frequency. O(k log σ), no allocation.
+    /// root: every corpus token with its frequency. O(k · code length) ranks, then the k results
+    /// are put in token order (the Huffman-shaped matrix lists them in tree order): insertion
+    /// sort for a few, a sort of packed (code, count) words beyond. The scratch buffer lives on
+    /// the stack for small ranges (the usual case after a few tokens).
     @inline(__always)
     public func forEachContinuation(_ cursor: FMIndexCursor, _ body: (TokenID, Int) -> Void) {
+        let rows = cursor.rowCount
+        guard rows > 0 else { return }
         let table = codeToToken
-        wavelet.forEachDistinct(cursor.lowerBound, cursor.upperBound) { c, n in
-            // Codes 0 and 1 (terminator, separator) mean the n-gram ends its passage there.
-            if c >= 2 { body(table[c - 2], n) }
+        if rows == 1 {
+            // One row, one symbol: no sorting needed.
+            wavelet.forEachDistinct(cursor.lowerBound, cursor.upperBound) { c, n in if c >= 2 { body(table[c - 2], n) } }
+            return
+        }
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: min(rows, layout.codeCount)) { found in
+            var k = 0
+            wavelet.forEachDistinct(cursor.lowerBound, cursor.upperBound) { c, n in
+                // Codes 0 and 1 (terminator, separator) mean the n-gram ends its passage there.
+                guard c >= 2 else { return }
+                found[k] = UInt64(truncatingIfNeeded: c) << 32 | UInt64(truncatingIfNeeded: n)
+                k &+= 1
+            }
+            var sorted = UnsafeMutableBufferPointer(rebasing: found[0..<k])
+            if k <= 32 {
+                for i in 1..<max(k, 1) {
+                    let item = sorted[i]
+                    var j = i
+                    while j > 0 && sorted[j &- 1] > item { sorted[j] = sorted[j &- 1]; j &-= 1 }
+                    sorted[j] = item
+                }
+            } else {
+                sorted.sort()
+            }
+            for item in sorted { body(table[Int(item >> 32) &- 2], Int(item & 0xFFFF_FFFF)) }
         }
     }
 
@@ -66,7 +93,7 @@ extension FMIndex {
     }
 
     /// Up to `limit` occurrences of the cursor's n-gram (rows in suffix order, then sorted by
-    /// passage and offset). Empty for the root cursor. O(limit · sampleRate · log σ).
+    /// passage and offset). Empty for the root cursor. O(limit · sampleRate · code length).
     public func locate(_ cursor: FMIndexCursor, limit: Int = .max) -> [FMIndexOccurrence] {
         guard cursor.depth > 0, limit > 0 else { return [] }
         let end = cursor.lowerBound + min(cursor.rowCount, limit)
