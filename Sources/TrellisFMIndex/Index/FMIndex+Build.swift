@@ -120,20 +120,25 @@ extension FMIndex {
         let codeToToken = ptr(o.codeToToken, Int32.self)
         for (i, t) in vocabulary.enumerated() { codeToToken[i] = t }
 
-        // Samples at text positions divisible by the rate, then the BWT in place of the SA.
-        let markWords = ptr(o.markWords, UInt64.self)
-        let samples = ptr(o.samples, Int32.self)
+        // Samples at text positions divisible by the rate (rows in 256-row buckets, values
+        // divided by the rate and bit-packed), then the BWT in place of the SA.
+        let markStarts = ptr(o.markStarts, UInt32.self)
+        let markOffsets = ptr(o.markOffsets, UInt8.self)
+        let samples = ptr(o.samples, UInt64.self)
+        let width = layout.sampleWidth
         var sampleIndex = 0
         for i in 0..<n {
+            if i & (SampledRows.bucketRows - 1) == 0 { markStarts[i >> SampledRows.bucketShift] = UInt32(sampleIndex) }
             let p = Int(sa[i])
             if p % sampleRate == 0 {
-                markWords[i >> 6] |= 1 << UInt64(i & 63)
-                samples[sampleIndex] = Int32(p); sampleIndex += 1
+                markOffsets[sampleIndex] = UInt8(truncatingIfNeeded: i)
+                PackedIntegers.store(p / sampleRate, at: sampleIndex, width: width, into: samples)
+                sampleIndex += 1
             }
             sa[i] = p == 0 ? text[n - 1] : text[p - 1]
         }
         precondition(sampleIndex == layout.sampleCount)
-        RankBitVector.buildSuperblocks(words: markWords, bits: n, superblocks: ptr(o.markSuper, UInt32.self))
+        markStarts[layout.markBuckets] = UInt32(sampleIndex)
 
         WaveletMatrix.build(codes: sa, scratch: text, shape: shape,
                             words: ptr(o.wmWords, UInt64.self), superblocks: ptr(o.wmSuper, UInt32.self))

@@ -82,14 +82,16 @@ extension FMIndex {
     func textPosition(row: Int) -> Int {
         var i = row
         var steps = 0
-        while !sampleMarks.bit(i) {
+        while true {
+            if let member = sampledRows.memberIndex(ofRow: i) {
+                return (samples[member] &* layout.sampleRate &+ steps) % layout.textLength
+            }
             let (c, r) = wavelet.accessAndRank(i)
-            i = Int(cArray[c]) + r
-            steps += 1
+            i = Int(cArray[c]) &+ r
+            steps &+= 1
             // Only a corrupted file that passed the checksum could get here; stay in bounds.
             if steps > layout.sampleRate { return 0 }
         }
-        return (Int(samples[sampleMarks.rank1(i)]) + steps) % layout.textLength
     }
 
     /// Up to `limit` occurrences of the cursor's n-gram (rows in suffix order, then sorted by

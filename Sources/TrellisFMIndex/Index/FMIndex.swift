@@ -9,11 +9,13 @@ import TrellisCore
 /// n-gram crosses a passage boundary. Tokens are remapped to dense codes (2…; 0 = terminator,
 /// 1 = separator). The BWT is held in a Huffman-shaped wavelet matrix (code lengths from the
 /// symbol frequencies, so about H0 + 1 bits per position, with rank superblocks); a
-/// text-position-sampled suffix array (every `sampleRate`-th position) serves locate. Costs, with
+/// text-position-sampled suffix array (every `sampleRate`-th position, stored as position / rate
+/// bit-packed, the sampled rows as 256-row buckets of byte offsets) serves locate. Costs, with
 /// |c| the code length of token c (≈ H0 + 1 bits on average): extending a cursor by c O(|c|);
 /// continuations of a range O(k · |c|) for k distinct next tokens plus sorting them; locating
-/// one occurrence O(sampleRate · |c|). Size ≈ n·(H0 + 1)/8·1.0625 + n/8·1.0625 + 4n/sampleRate
-/// bytes for n text positions, plus ≈ 17 bytes per distinct token of derived tables.
+/// one occurrence O(sampleRate · |c|). Size ≈ n·(H0 + 1)/8·1.0625 + n/64 + n(1 + log2(n/s)/8)/s
+/// bytes for n text positions and sample rate s, plus ≈ 17 bytes per distinct token of derived
+/// tables.
 ///
 /// Build it with `init(passages:sampleRate:)` or `init(tokens:passageEnds:sampleRate:)`, save with
 /// `write(to:)`, reopen memory-mapped with `init(contentsOf:)`. Immutable after construction,
@@ -28,8 +30,8 @@ public final class FMIndex: @unchecked Sendable {
     let wavelet: WaveletMatrix
     /// Derived at open time from the C array (not stored); keeps the wavelet view's tables alive.
     private let shape: WaveletMatrixShape
-    let sampleMarks: RankBitVector
-    let samples: UnsafePointer<Int32>
+    let sampledRows: SampledRows
+    let samples: PackedIntegers
     let separators: UnsafeBufferPointer<Int32>
 
     /// Passages indexed (including empty ones).
@@ -64,10 +66,10 @@ public final class FMIndex: @unchecked Sendable {
         }
         codeToToken = UnsafeBufferPointer(start: ptr(o.codeToToken, Int32.self), count: layout.codeCount - 2)
         cArray = ptr(o.cArray, Int32.self)
-        samples = ptr(o.samples, Int32.self)
+        samples = PackedIntegers(words: ptr(o.samples, UInt64.self), width: layout.sampleWidth, count: layout.sampleCount)
         separators = UnsafeBufferPointer(start: ptr(o.separators, Int32.self), count: layout.passageCount)
-        sampleMarks = RankBitVector(words: ptr(o.markWords, UInt64.self), superblocks: ptr(o.markSuper, UInt32.self),
-                                    count: layout.textLength)
+        sampledRows = SampledRows(bucketStarts: ptr(o.markStarts, UInt32.self), offsets: ptr(o.markOffsets, UInt8.self),
+                                  rowCount: layout.textLength)
         if !trusted { try Self.validateTables(layout: layout, codeToToken: codeToToken, cArray: cArray, path: path) }
         // The shape follows from the symbol frequencies, which the C array holds.
         let counts = cArray
@@ -113,8 +115,8 @@ public final class FMIndex: @unchecked Sendable {
             if level.rank1(start + length) - level.rank1(start) != ones { mismatch = (depth, start) }
         }
         if let mismatch { throw bad("wavelet node at level \(mismatch.depth), bit \(mismatch.start): wrong number of ones") }
-        guard sampleMarks.isConsistent(), sampleMarks.rank1(n) == layout.sampleCount else { throw bad("sample marks") }
-        for i in 0..<layout.sampleCount where samples[i] < 0 || Int(samples[i]) >= n { throw bad("sample \(i) outside text") }
+        if let why = sampledRows.inconsistency(memberCount: layout.sampleCount) { throw bad(why) }
+        for i in 0..<layout.sampleCount where samples[i] * layout.sampleRate >= n { throw bad("sample \(i) outside text") }
         for k in 0..<separators.count {
             let s = Int(separators[k])
             if s < 0 || s >= n - 1 || (k > 0 && separators[k] <= separators[k - 1]) { throw bad("separator \(k)") }

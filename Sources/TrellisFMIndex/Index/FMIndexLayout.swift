@@ -12,15 +12,16 @@
 ///   cArray       Int32[codeCount + 1]                 C[c] = text symbols smaller than c
 ///   wmWords      UInt64[waveletWords]                 Huffman-shaped wavelet matrix bits, level after level
 ///   wmSuper      UInt32[waveletSuperblocks]           rank superblocks, level after level
-///   markWords    UInt64[wordsPerLevel]                BWT rows whose SA value is sampled
-///   markSuper    UInt32[superPerLevel]
-///   samples      Int32[sampleCount]                   SA values of marked rows, in row order
+///   markStarts   UInt32[markBuckets + 1]              sampled rows: members before each 256-row bucket
+///   markOffsets  UInt8[sampleCount]                   sampled rows modulo 256, ascending per bucket
+///   samples      UInt64[sampleWords]                  SA value / sampleRate of each sampled row, in row
+///                                                     order, bit-packed at sampleWidth bits
 ///   separators   Int32[passageCount]                  text position of each passage's separator
 /// ```
 /// The wavelet matrix's shape (codes, level lengths, zero counts) is not stored: it follows from
 /// the C array's symbol frequencies and is derived again on open (`WaveletMatrixShape`).
-/// Version 1 (plain wavelet matrix, ceil(log2 σ) full-length levels) is refused with a
-/// "rebuild" error.
+/// Version 1 (plain wavelet matrix, ceil(log2 σ) full-length levels, sampled rows as a bit vector,
+/// Int32 samples) is refused with a "rebuild" error.
 struct FMIndexLayout: Equatable {
     static let magic: [UInt8] = Array("TRELFMIX".utf8)
     static let version = 2
@@ -39,12 +40,14 @@ struct FMIndexLayout: Equatable {
     var waveletWords: Int
     var waveletSuperblocks: Int
 
-    var wordsPerLevel: Int { RankBitVector.wordCount(bits: textLength) }
-    var superPerLevel: Int { RankBitVector.superblockCount(bits: textLength) }
+    /// Sampled text positions are multiples of the rate, so samples store position / rate.
+    var sampleWidth: Int { PackedIntegers.width(forMax: (textLength - 1) / sampleRate) }
+    var sampleWords: Int { PackedIntegers.wordCount(count: sampleCount, width: sampleWidth) }
+    var markBuckets: Int { SampledRows.bucketCount(rows: textLength) }
 
     struct Offsets {
         var codeToToken = 0, cArray = 0, wmWords = 0, wmSuper = 0
-        var markWords = 0, markSuper = 0, samples = 0, separators = 0, total = 0
+        var markStarts = 0, markOffsets = 0, samples = 0, separators = 0, total = 0
     }
 
     var offsets: Offsets {
@@ -55,9 +58,9 @@ struct FMIndexLayout: Equatable {
         o.cArray = take(4 * (codeCount + 1))
         o.wmWords = take(8 * waveletWords)
         o.wmSuper = take(4 * waveletSuperblocks)
-        o.markWords = take(8 * wordsPerLevel)
-        o.markSuper = take(4 * superPerLevel)
-        o.samples = take(4 * sampleCount)
+        o.markStarts = take(4 * (markBuckets + 1))
+        o.markOffsets = take(sampleCount)
+        o.samples = take(8 * sampleWords)
         o.separators = take(4 * passageCount)
         o.total = at
         return o
