@@ -89,6 +89,22 @@ final class FMIndexPropertyTests: XCTestCase {
         }
     }
 
+    func testSortByCodeMatchesStandardSort() {
+        var rng = SplitMix64(seed: 5)
+        for k in [0, 1, 2, 31, 32, 33, 511, 512, 513, 5000] {
+            for codeCount in [k + 2, 1 << 22, (1 << 22) + 1] {
+                // Distinct codes (as continuations are), random counts, shuffled.
+                var codes = Set<UInt64>()
+                while codes.count < k { codes.insert(UInt64.random(in: 2..<UInt64(max(codeCount, 3)), using: &rng)) }
+                var items = codes.map { $0 << 32 | UInt64.random(in: 1...UInt64(Int32.max), using: &rng) }
+                items.shuffle(using: &rng)
+                let expected = items.sorted()
+                items.withUnsafeMutableBufferPointer { FMIndex.sortByCode($0, codeCount: codeCount) }
+                XCTAssertEqual(items, expected, "k \(k) codes \(codeCount)")
+            }
+        }
+    }
+
     func testZeroPassagesMatchNothing() throws {
         let index = try FMIndex(passages: [])
         XCTAssertEqual(index.tokenCount, 0)

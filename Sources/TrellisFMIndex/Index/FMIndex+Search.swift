@@ -34,9 +34,9 @@ extension FMIndex {
     /// Calls `body(token, count)` for each distinct token that follows the cursor's n-gram in some
     /// passage, tokens ascending, counts summing to the occurrences not at a passage end. At the
     /// root: every corpus token with its frequency. O(k · code length) ranks, then the k results
-    /// are put in token order (the Huffman-shaped matrix lists them in tree order): insertion
-    /// sort for a few, a sort of packed (code, count) words beyond. The scratch buffer lives on
-    /// the stack for small ranges (the usual case after a few tokens).
+    /// are put in token order (the Huffman-shaped matrix lists them in tree order), see
+    /// `sortByCode`. The scratch buffer lives on the stack for small ranges (the usual case
+    /// after a few tokens).
     @inline(__always)
     public func forEachContinuation(_ cursor: FMIndexCursor, _ body: (TokenID, Int) -> Void) {
         let rows = cursor.rowCount
@@ -55,17 +55,8 @@ extension FMIndex {
                 found[k] = UInt64(truncatingIfNeeded: c) << 32 | UInt64(truncatingIfNeeded: n)
                 k &+= 1
             }
-            var sorted = UnsafeMutableBufferPointer(rebasing: found[0..<k])
-            if k <= 32 {
-                for i in 1..<max(k, 1) {
-                    let item = sorted[i]
-                    var j = i
-                    while j > 0 && sorted[j &- 1] > item { sorted[j] = sorted[j &- 1]; j &-= 1 }
-                    sorted[j] = item
-                }
-            } else {
-                sorted.sort()
-            }
+            let sorted = UnsafeMutableBufferPointer(rebasing: found[0..<k])
+            Self.sortByCode(sorted, codeCount: layout.codeCount)
             for item in sorted { body(table[Int(item >> 32) &- 2], Int(item & 0xFFFF_FFFF)) }
         }
     }
@@ -137,5 +128,42 @@ extension FMIndex {
     public func frequency(of token: TokenID) -> Int {
         guard let c = code(of: token) else { return 0 }
         return Int(cArray[c + 1] - cArray[c])
+    }
+
+    /// Sorts packed (code << 32 | count) words by code, in place: insertion sort for a few; a
+    /// two-pass LSD radix sort on 11-bit digits for many (codes below 2^22, any real
+    /// vocabulary), linear where a comparison sort of the ~10^4 continuations of a single token
+    /// would cost as much as listing them; the standard sort otherwise. Codes are distinct.
+    @inline(__always)
+    static func sortByCode(_ items: UnsafeMutableBufferPointer<UInt64>, codeCount: Int) {
+        let k = items.count
+        if k <= 32 {
+            for i in 1..<max(k, 1) {
+                let item = items[i]
+                var j = i
+                while j > 0 && items[j &- 1] > item { items[j] = items[j &- 1]; j &-= 1 }
+                items[j] = item
+            }
+            return
+        }
+        guard k >= 512, codeCount <= 1 << 22 else { var all = items; all.sort(); return }
+        withUnsafeTemporaryAllocation(of: UInt64.self, capacity: k) { scratch in
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: 2048) { counts in
+                var source = items, target = scratch
+                for shift in [32, 43] as [UInt64] {
+                    counts.initialize(repeating: 0)
+                    for item in source { counts[Int((item >> shift) & 2047)] &+= 1 }
+                    var sum = 0
+                    for d in 0..<2048 { let c = counts[d]; counts[d] = sum; sum &+= c }
+                    for item in source {
+                        let d = Int((item >> shift) & 2047)
+                        target[counts[d]] = item
+                        counts[d] &+= 1
+                    }
+                    swap(&source, &target)
+                }
+                // An even number of passes: the sorted items are back in `items`.
+            }
+        }
     }
 }
