@@ -6,10 +6,11 @@ import XCTest
 final class WaveletMatrixTests: XCTestCase {
     /// Builds a Huffman-shaped matrix over `codes` (values in `0..<codeCount`) in test-owned
     /// memory and hands it and its shape to `body`.
-    private func withMatrix(_ codes: [Int32], codeCount: Int, _ body: (WaveletMatrix, WaveletMatrixShape) -> Void) {
+    private func withMatrix(_ codes: [Int32], codeCount: Int, maxCodeLength: Int = 32,
+                            _ body: (WaveletMatrix, WaveletMatrixShape) -> Void) {
         var frequencies = [Int](repeating: 0, count: codeCount)
         for c in codes { frequencies[Int(c)] += 1 }
-        let shape = WaveletMatrixShape(frequencies: frequencies)
+        let shape = WaveletMatrixShape(frequencies: frequencies, maxCodeLength: maxCodeLength)
         var words = [UInt64](repeating: 0, count: max(shape.wordCount, 1))
         var supers = [UInt32](repeating: 0, count: max(shape.superblockCount, 1))
         var work = codes, scratch = codes
@@ -58,7 +59,11 @@ final class WaveletMatrixTests: XCTestCase {
         for round in 0..<96 {
             let (codes, codeCount) = randomCodes(&rng, round: round)
             let n = codes.count
-            withMatrix(codes, codeCount: codeCount) { wm, _ in
+            // Every third round caps code lengths just above log2 σ, forcing the length cap.
+            var cap = 32
+            if round % 3 == 2 { cap = 1; while 1 << cap < codeCount { cap += 1 }; cap += 1 }
+            withMatrix(codes, codeCount: codeCount, maxCodeLength: cap) { wm, shape in
+                XCTAssertLessThanOrEqual(shape.levelCount, cap)
                 for _ in 0..<40 {
                     let i = Int.random(in: 0...n, using: &rng)
                     let c = Int.random(in: 0..<codeCount, using: &rng)
@@ -123,7 +128,7 @@ final class WaveletMatrixTests: XCTestCase {
                 let la = Int(shape.codeLengths[a]), lb = Int(shape.codeLengths[b])
                 if la <= lb {
                     XCTAssertGreaterThan(la, 0, "a zero-length code only when one symbol occurs")
-                    let mask: UInt64 = (1 << UInt64(la)) - 1
+                    let mask: UInt32 = la == 32 ? .max : (1 << UInt32(la)) - 1
                     XCTAssertNotEqual(shape.codes[a] & mask, shape.codes[b] & mask, "\(a) prefixes \(b), seed \(seed)")
                 }
             } }
@@ -138,6 +143,23 @@ final class WaveletMatrixTests: XCTestCase {
             }
             XCTAssertEqual(bits, cost, "seed \(seed) round \(round)")
         }
+    }
+
+    func testLengthCapKeepsACompleteCode() {
+        // Fibonacci frequencies make Huffman depth σ − 1; the cap brings it to 32 and keeps the
+        // Kraft sum exactly 1 (counted in units of 2^-32), so the leaves-last shape exists.
+        var fibonacci = [1, 1]
+        while fibonacci.count < 45 { fibonacci.append(fibonacci[fibonacci.count - 1] + fibonacci[fibonacci.count - 2]) }
+        let uncapped = HuffmanCodeLengths.compute(frequencies: fibonacci, maxLength: 64)
+        XCTAssertEqual(uncapped.map(Int.init).max(), 44)
+        for limit in [6, 10, 32] {
+            let lengths = HuffmanCodeLengths.compute(frequencies: fibonacci, maxLength: limit)
+            XCTAssertEqual(lengths.map(Int.init).max(), limit)
+            XCTAssertEqual(lengths.reduce(0) { $0 + (1 << (limit - Int($1))) }, 1 << limit, "limit \(limit)")
+        }
+        let shape = WaveletMatrixShape(frequencies: fibonacci)
+        XCTAssertEqual(shape.levelCount, 32)
+        XCTAssertEqual(shape.levels[32].internalNodes, 0, "a full tree")
     }
 
     func testEmptyAndSingleSymbolSequences() {

@@ -3,16 +3,19 @@
 /// the frequency-sorted symbols (van Leeuwen's linear merge), so no heap is needed.
 ///
 /// Only lengths are produced: `WaveletMatrixShape` chooses the code bits itself so that leaves
-/// come last on every level of the wavelet matrix. Deterministic: ties break by symbol, so the
-/// builder and the loader derive the same shape from the same frequencies.
-/// Cost: O(σ log σ) for the sort, O(σ) for the merge and the depths.
+/// come last on every level of the wavelet matrix. Lengths are capped (32 by default, so codes
+/// fit a UInt32): Huffman depths beyond that need Fibonacci-like frequencies, and the rare
+/// corpus that has them gets a slightly longer, still complete code. Deterministic: ties break
+/// by symbol, so the builder and the loader derive the same shape from the same frequencies.
+/// Cost: O(σ log σ) for the sort, O(σ) for the merge and the depths (and the cap).
 enum HuffmanCodeLengths {
     /// Length given to symbols that never occur (they get no code).
     static let absent: UInt8 = 0xFF
 
     /// One length per symbol; `absent` where the frequency is 0. A lone occurring symbol gets
-    /// length 0 (the tree is a single leaf).
-    static func compute(frequencies: [Int]) -> [UInt8] {
+    /// length 0 (the tree is a single leaf). `maxLength` must allow every occurring symbol a code
+    /// (2^maxLength >= their number).
+    static func compute(frequencies: [Int], maxLength: Int = 32) -> [UInt8] {
         var lengths = [UInt8](repeating: absent, count: frequencies.count)
         var order: [Int32] = []
         order.reserveCapacity(frequencies.count)
@@ -49,6 +52,38 @@ enum HuffmanCodeLengths {
         var depth = [UInt8](repeating: 0, count: nodeCount)
         for node in stride(from: nodeCount - 2, through: 0, by: -1) { depth[node] = depth[Int(parent[node])] + 1 }
         for i in 0..<leafCount { lengths[Int(order[i])] = depth[i] }
+        if Int(depth[0..<leafCount].max()!) > maxLength { cap(&lengths, byFrequency: order, at: maxLength) }
         return lengths
+    }
+
+    /// Caps every length at `limit` and restores a complete code (Kraft sum exactly 1, which the
+    /// leaves-last shape needs). Counting in units of 2^-limit: clamping overfills the sum, so
+    /// the least frequent of the deepest codes below the limit are lengthened until it fits;
+    /// then the longest codes are shortened while there is room. Every term is a multiple of
+    /// the longest code's unit, so shortening one never overshoots. `order` holds the occurring
+    /// symbols by ascending frequency.
+    private static func cap(_ lengths: inout [UInt8], byFrequency order: [Int32], at limit: Int) {
+        // Per length, symbols by descending frequency, so removeLast takes the least frequent.
+        var byLength = [[Int32]](repeating: [], count: limit + 1)
+        var kraft = 0
+        for symbol in order.reversed() {
+            let l = min(Int(lengths[Int(symbol)]), limit)
+            byLength[l].append(symbol)
+            kraft += 1 << (limit - l)
+        }
+        let full = 1 << limit
+        while kraft > full {
+            var l = limit - 1
+            while byLength[l].isEmpty { l -= 1 }
+            byLength[l + 1].append(byLength[l].removeLast())
+            kraft -= 1 << (limit - l - 1)
+        }
+        while kraft < full {
+            var l = limit
+            while byLength[l].isEmpty { l -= 1 }
+            byLength[l - 1].append(byLength[l].removeLast())
+            kraft += 1 << (limit - l)
+        }
+        for (l, symbols) in byLength.enumerated() { for s in symbols { lengths[Int(s)] = UInt8(l) } }
     }
 }

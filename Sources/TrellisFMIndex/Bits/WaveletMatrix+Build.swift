@@ -17,7 +17,7 @@ extension WaveletMatrix {
             var word: UInt64 = 0
             for i in 0..<info.length {
                 let c = current[i]
-                let bit = (codeBits[Int(c)] >> UInt64(d)) & 1
+                let bit = UInt64((codeBits[Int(c)] >> UInt32(d)) & 1)
                 word |= bit << UInt64(i & 63)
                 if i & 63 == 63 { levelWords[i >> 6] = word; word = 0 }
                 // Branch-free stable partition.

@@ -14,7 +14,7 @@ struct WaveletMatrix {
     let length: Int
     let levelCount: Int
     let levels: UnsafePointer<WaveletMatrixShape.Level>
-    let codes: UnsafePointer<UInt64>
+    let codes: UnsafePointer<UInt32>
     let codeLengths: UnsafePointer<UInt8>
     let runStarts: UnsafePointer<Int32>
     let leafSymbols: UnsafePointer<Int32>
@@ -53,7 +53,7 @@ struct WaveletMatrix {
         for d in 0..<Int(codeLengths[code]) {
             let bv = level(d)
             let ones = bv.rank1(x)
-            x = (bits >> UInt64(d)) & 1 == 1 ? levels[d].zeros &+ ones : x &- ones
+            x = (bits >> UInt32(d)) & 1 == 1 ? levels[d].zeros &+ ones : x &- ones
         }
         return x &- Int(runStarts[code])
     }
@@ -67,7 +67,7 @@ struct WaveletMatrix {
         for d in 0..<Int(codeLengths[code]) {
             let bv = level(d)
             let onesX = bv.rank1(x), onesY = bv.rank1(y)
-            if (bits >> UInt64(d)) & 1 == 1 {
+            if (bits >> UInt32(d)) & 1 == 1 {
                 let z = levels[d].zeros
                 x = z &+ onesX; y = z &+ onesY
             } else {

@@ -11,7 +11,8 @@
 /// I_d + r (bit 1), I_d being the number of internal nodes at depth d. Giving the internal nodes
 /// the lowest ranks at every depth (leaves last) makes each level a prefix of the previous
 /// level's partitioned order, so the plain matrix's rank arithmetic carries over unchanged.
-/// Total bits Σ f_c·|code_c| < n(H0 + 1); derivation costs O(σ log σ).
+/// Total bits Σ f_c·|code_c| < n(H0 + 1) (code lengths are capped at 32, which only
+/// Fibonacci-like frequencies reach); derivation costs O(σ log σ).
 ///
 /// Owns its memory (raw pointers, so query views hold no references); immutable after init.
 final class WaveletMatrixShape: @unchecked Sendable {
@@ -41,7 +42,7 @@ final class WaveletMatrixShape: @unchecked Sendable {
     /// `levelCount + 1` entries.
     let levels: UnsafeMutablePointer<Level>
     /// Per symbol: code bits, bit d used at depth d.
-    let codes: UnsafeMutablePointer<UInt64>
+    let codes: UnsafeMutablePointer<UInt32>
     /// Per symbol: code length, `HuffmanCodeLengths.absent` when it does not occur.
     let codeLengths: UnsafeMutablePointer<UInt8>
     /// Per symbol: start of its run in the order after its last level (rank = end − start).
@@ -52,12 +53,13 @@ final class WaveletMatrixShape: @unchecked Sendable {
 
     /// Bytes of the derived tables, which a loaded index holds beside its mapped file.
     var derivedBytes: Int {
-        (levelCount + 1) * MemoryLayout<Level>.stride + symbolCount * (8 + 1 + 4) + leafCount * 4
+        (levelCount + 1) * MemoryLayout<Level>.stride + symbolCount * (4 + 1 + 4) + leafCount * 4
     }
 
-    init(frequencies: [Int]) {
+    /// `maxCodeLength` (at most 32) exists for tests that force the length cap on small inputs.
+    init(frequencies: [Int], maxCodeLength: Int = 32) {
         symbolCount = frequencies.count
-        let lengths = HuffmanCodeLengths.compute(frequencies: frequencies)
+        let lengths = HuffmanCodeLengths.compute(frequencies: frequencies, maxLength: maxCodeLength)
         var deepest = 0
         var leavesAt: [[Int32]] = [[]]
         for (symbol, l) in lengths.enumerated() where l != HuffmanCodeLengths.absent {
@@ -117,9 +119,9 @@ final class WaveletMatrixShape: @unchecked Sendable {
                 start += frequencies[s]
                 // Code bits: climb from rank r; a rank at or past the parent depth's I is a bit-1 child.
                 var rank = internalCounts[d] + k
-                var code: UInt64 = 0
+                var code: UInt32 = 0
                 for j in stride(from: d - 1, through: 0, by: -1) where rank >= internalCounts[j] {
-                    code |= 1 << UInt64(j)
+                    code |= 1 << UInt32(j)
                     rank -= internalCounts[j]
                 }
                 codes[s] = code

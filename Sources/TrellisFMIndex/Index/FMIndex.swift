@@ -14,7 +14,7 @@ import TrellisCore
 /// |c| the code length of token c (≈ H0 + 1 bits on average): extending a cursor by c O(|c|);
 /// continuations of a range O(k · |c|) for k distinct next tokens plus sorting them; locating
 /// one occurrence O(sampleRate · |c|). Size ≈ n·(H0 + 1)/8·1.0625 + n/64 + n(1 + log2(n/s)/8)/s
-/// bytes for n text positions and sample rate s, plus ≈ 17 bytes per distinct token of derived
+/// bytes for n text positions and sample rate s, plus ≈ 13 bytes per distinct token of derived
 /// tables.
 ///
 /// Build it with `init(passages:sampleRate:)` or `init(tokens:passageEnds:sampleRate:)`, save with
@@ -43,7 +43,7 @@ public final class FMIndex: @unchecked Sendable {
     /// Suffix array sampling step used by locate.
     public var sampleRate: Int { layout.sampleRate }
     /// Bytes of the flat index (what `write(to:)` stores and a load maps), plus the wavelet
-    /// matrix tables derived at open time (≈ 17 bytes per distinct token).
+    /// matrix tables derived at open time (≈ 13 bytes per distinct token).
     public var sizeInBytes: Int { bytes.count + shape.derivedBytes }
     /// The token ids that occur, ascending.
     public var vocabulary: [TokenID] { Array(codeToToken) }

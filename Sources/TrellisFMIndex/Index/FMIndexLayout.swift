@@ -112,9 +112,9 @@ struct FMIndexLayout: Equatable {
             throw bad("text length \(layout.textLength) != tokens + passages + 1")
         }
         guard layout.codeCount >= 2, layout.codeCount - 2 <= layout.tokenCount else { throw bad("code count \(layout.codeCount)") }
-        // Huffman depth is below 64 for any n < 2^31 (it would take Fibonacci-sized frequencies);
-        // the exact count is checked against the derived shape once the C array is read.
-        guard layout.levelCount < 64 else { throw bad("level count \(layout.levelCount)") }
+        // Code lengths are capped at 32; the exact count is checked against the shape derived
+        // from the C array once that is read.
+        guard layout.levelCount <= 32 else { throw bad("level count \(layout.levelCount)") }
         guard layout.sampleRate >= 1, layout.sampleRate <= 65536 else { throw bad("sample rate \(layout.sampleRate)") }
         guard layout.sampleCount == (layout.textLength + layout.sampleRate - 1) / layout.sampleRate else {
             throw bad("sample count \(layout.sampleCount)")
