@@ -42,6 +42,12 @@ public enum FMIndexBenchmark {
             + "token H0 \(fixed(entropy, 2)) bits), locate samples \(fixed(Double(locateBytes) / Double(max(tokens.count, 1)), 3)) B/token, "
             + "derived tables \(index.sizeInBytes - index.bytes.count) bytes")
 
+        // The root (empty n-gram): SEAL's first step lists every token.
+        var rootTokens = 0
+        start = now()
+        for _ in 0..<20 { index.forEachContinuation(index.rootCursor) { _, _ in rootTokens += 1 } }
+        say("root continuations: \(fixed((now() - start) * 1e6 / 20, 1)) µs for \(rootTokens / 20) tokens")
+
         // Query n-grams drawn from the corpus: typical ranges at depths 1–4.
         let queries = 20_000
         for depth in 1...4 {

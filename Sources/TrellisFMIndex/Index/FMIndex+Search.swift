@@ -33,7 +33,8 @@ extension FMIndex {
 
     /// Calls `body(token, count)` for each distinct token that follows the cursor's n-gram in some
     /// passage, tokens ascending, counts summing to the occurrences not at a passage end. At the
-    /// root: every corpus token with its frequency. O(k · code length) ranks, then the k results
+    /// root: every corpus token with its frequency, from the C array in O(σ). Otherwise
+    /// O(k · code length) ranks, then the k results
     /// are put in token order (the Huffman-shaped matrix lists them in tree order), see
     /// `sortByCode`. The scratch buffer lives on the stack for small ranges (the usual case
     /// after a few tokens).
@@ -42,6 +43,12 @@ extension FMIndex {
         let rows = cursor.rowCount
         guard rows > 0 else { return }
         let table = codeToToken
+        if rows == layout.textLength {
+            // Every row: the BWT holds each text symbol once, so the counts are the C array's
+            // buckets, already in token order. O(σ), no rank.
+            for c in 2..<layout.codeCount { body(table[c &- 2], Int(cArray[c &+ 1] &- cArray[c])) }
+            return
+        }
         if rows == 1 {
             // One row, one symbol: no sorting needed.
             wavelet.forEachDistinct(cursor.lowerBound, cursor.upperBound) { c, n in if c >= 2 { body(table[c - 2], n) } }
