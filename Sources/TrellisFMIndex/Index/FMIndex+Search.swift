@@ -34,10 +34,9 @@ extension FMIndex {
     /// Calls `body(token, count)` for each distinct token that follows the cursor's n-gram in some
     /// passage, tokens ascending, counts summing to the occurrences not at a passage end. At the
     /// root: every corpus token with its frequency, from the C array in O(σ). Otherwise
-    /// O(k · code length) ranks, then the k results
-    /// are put in token order (the Huffman-shaped matrix lists them in tree order), see
-    /// `sortByCode`. The scratch buffer lives on the stack for small ranges (the usual case
-    /// after a few tokens).
+    /// O(k · code length) ranks, then the k results are put in token order (the Huffman-shaped
+    /// matrix lists them in tree order, see `sortByCode`). The scratch buffer lives on the stack
+    /// for small ranges (the usual case after a few tokens).
     @inline(__always)
     public func forEachContinuation(_ cursor: FMIndexCursor, _ body: (TokenID, Int) -> Void) {
         let rows = cursor.rowCount
