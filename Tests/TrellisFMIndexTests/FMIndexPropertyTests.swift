@@ -37,8 +37,9 @@ final class FMIndexPropertyTests: XCTestCase {
         let seed = UInt64.random(in: 0...UInt64.max)
         var rng = SplitMix64(seed: seed)
         for round in 0..<120 {
-            let alphabet = [1, 2, 5, 300][round % 4]
-            let passages = randomCorpus(&rng, alphabet: alphabet, maxPassages: 12, maxLength: 40)
+            let alphabet = [1, 2, 5, 300, 40][round % 5]
+            // Odd rounds Zipf-skewed (deep Huffman codes), even rounds uniform.
+            let passages = randomCorpus(&rng, alphabet: alphabet, maxPassages: 12, maxLength: 40, skewed: round % 2 == 1)
             let sampleRate = [1, 3, 32][round % 3]
             let context = "seed \(seed) round \(round) rate \(sampleRate) passages \(passages)"
             let index: FMIndex
@@ -65,6 +66,42 @@ final class FMIndexPropertyTests: XCTestCase {
                 check(index, brute, ngram, context)
             }
             check(index, brute, [1], context)
+        }
+    }
+
+    func testSingleTokenCorpusAndSkewedLargerCorpus() throws {
+        // One distinct token: three text symbols with the separator and terminator, a tiny tree.
+        let single = try FMIndex(passages: [[9, 9, 9], [], [9]])
+        let singleBrute = BruteForceCorpus(passages: [[9, 9, 9], [], [9]])
+        for ngram: [TokenID] in [[], [9], [9, 9], [9, 9, 9], [9, 9, 9, 9], [8]] {
+            check(single, singleBrute, ngram, "single token")
+        }
+        // A larger Zipfian corpus: many code lengths, deep trees, wide ranges (sorted continuations).
+        var rng = SplitMix64(seed: 11)
+        let passages = randomCorpus(&rng, alphabet: 2_000, maxPassages: 60, maxLength: 300, skewed: true)
+        let index = try FMIndex(passages: passages, sampleRate: 8)
+        let brute = BruteForceCorpus(passages: passages)
+        check(index, brute, [], "zipf root")
+        for _ in 0..<40 {
+            guard let k = passages.indices.randomElement(using: &rng), !passages[k].isEmpty else { continue }
+            let start = Int.random(in: 0..<passages[k].count, using: &rng)
+            check(index, brute, Array(passages[k][start..<min(start + Int.random(in: 1...3, using: &rng), passages[k].count)]), "zipf")
+        }
+    }
+
+    func testSortByCodeMatchesStandardSort() {
+        var rng = SplitMix64(seed: 5)
+        for k in [0, 1, 2, 31, 32, 33, 511, 512, 513, 5000] {
+            for codeCount in [k + 2, 1 << 22, (1 << 22) + 1] {
+                // Distinct codes (as continuations are), random counts, shuffled.
+                var codes = Set<UInt64>()
+                while codes.count < k { codes.insert(UInt64.random(in: 2..<UInt64(max(codeCount, 3)), using: &rng)) }
+                var items = codes.map { $0 << 32 | UInt64.random(in: 1...UInt64(Int32.max), using: &rng) }
+                items.shuffle(using: &rng)
+                let expected = items.sorted()
+                items.withUnsafeMutableBufferPointer { FMIndex.sortByCode($0, codeCount: codeCount) }
+                XCTAssertEqual(items, expected, "k \(k) codes \(codeCount)")
+            }
         }
     }
 

@@ -59,8 +59,73 @@ final class FMIndexSerializationTests: XCTestCase {
         var wrongVersion = good
         wrongVersion[8] = 9
         expectThrow(wrongVersion, "version")
+        // A version-1 file (plain wavelet matrix) asks to be rebuilt instead of being misread.
+        var versionOne = good
+        versionOne[8] = 1
+        let old = temporaryPath("v1.fmi")
+        try versionOne.write(to: URL(fileURLWithPath: old))
+        XCTAssertThrowsError(try FMIndex(contentsOf: old)) {
+            guard case .unsupportedVersion(_, 1, 2)? = $0 as? FMIndexError else { return XCTFail("\($0)") }
+            XCTAssertTrue("\($0)".contains("rebuild"), "\($0)")
+        }
         XCTAssertThrowsError(try FMIndex(contentsOf: temporaryPath("missing.fmi"))) {
             guard case .io = $0 as? FMIndexError else { return XCTFail("\($0)") }
         }
+    }
+
+    /// Damage that keeps the checksum valid (rewritten here) must still be caught by validation,
+    /// or leave an index whose queries stay in bounds: flip a wavelet bit (rank tables disagree),
+    /// or swap two bits inside one 1024-bit block (rank tables agree; a swap across a wavelet
+    /// node boundary changes the node's count of ones and is refused, one inside a node gives a
+    /// different but well-formed matrix).
+    func testWaveletDamageBehindAValidChecksumIsCaughtOrHarmless() throws {
+        let seed = UInt64.random(in: 0...UInt64.max)
+        var rng = SplitMix64(seed: seed)
+        let passages = randomCorpus(&rng, alphabet: 40, maxPassages: 30, maxLength: 120, skewed: true) + [[3, 10, 3]]
+        let index = try FMIndex(passages: passages, sampleRate: 4)
+        let path = temporaryPath("damage.fmi")
+        try index.write(to: path)
+        let good = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let layout = try good.withUnsafeBytes { try FMIndexLayout.readHeader($0, path: path).0 }
+        let o = layout.offsets
+        let waveletBits = (o.wmSuper - o.wmWords) * 8
+        var refused = 0, accepted = 0
+        for round in 0..<150 {
+            var bytes = good
+            let a = Int.random(in: 0..<waveletBits, using: &rng)
+            if round % 2 == 0 {
+                bytes[o.wmWords + a / 8] ^= UInt8(1 << (a % 8))
+            } else {
+                let b = (a & ~1023) + Int.random(in: 0..<1024, using: &rng)
+                guard b < waveletBits else { continue }
+                let bitA = bytes[o.wmWords + a / 8] >> (a % 8) & 1, bitB = bytes[o.wmWords + b / 8] >> (b % 8) & 1
+                guard bitA != bitB else { continue }
+                bytes[o.wmWords + a / 8] ^= UInt8(1 << (a % 8))
+                bytes[o.wmWords + b / 8] ^= UInt8(1 << (b % 8))
+            }
+            bytes.withUnsafeMutableBytes { raw in
+                let checksum = FMIndexLayout.checksum(UnsafeRawBufferPointer(raw))
+                raw.storeBytes(of: checksum.littleEndian, toByteOffset: FMIndexLayout.checksumOffset, as: UInt64.self)
+            }
+            let damaged = temporaryPath("damaged.fmi")
+            try Data(bytes).write(to: URL(fileURLWithPath: damaged))
+            do {
+                let loaded = try FMIndex(contentsOf: damaged)
+                accepted += 1
+                // Well-formed: every query must stay in bounds (a crash here fails the suite).
+                var cursors = [loaded.rootCursor]
+                loaded.forEachContinuation(loaded.rootCursor) { token, _ in
+                    if let c = loaded.extend(loaded.rootCursor, with: token) { cursors.append(c) }
+                }
+                for c in cursors {
+                    _ = loaded.continuations(c)
+                    for occurrence in loaded.locate(c) { XCTAssertLessThan(occurrence.passage, loaded.passageCount) }
+                }
+            } catch let error as FMIndexError {
+                guard case .corrupt = error else { return XCTFail("unexpected \(error), seed \(seed)") }
+                refused += 1
+            }
+        }
+        XCTAssertGreaterThan(refused, 0, "seed \(seed)")
     }
 }

@@ -29,6 +29,24 @@ public enum FMIndexBenchmark {
         let perToken = Double(index.sizeInBytes) / Double(max(tokens.count, 1))
         say("size: \(index.sizeInBytes) bytes = \(fixed(perToken, 3)) bytes/token (\(index.distinctTokenCount) distinct tokens, "
             + "\(index.layout.levelCount) wavelet levels)")
+        // Where the bytes go, against the order-0 entropy that bounds a Huffman-shaped matrix.
+        let o = index.layout.offsets
+        let waveletBytes = o.markStarts - o.wmWords, locateBytes = o.separators - o.markStarts
+        var entropy = 0.0
+        for t in index.vocabulary {
+            let p = Double(index.frequency(of: t)) / Double(max(tokens.count, 1))
+            entropy -= p * log2(p)
+        }
+        say("  wavelet matrix \(fixed(Double(waveletBytes) / Double(max(tokens.count, 1)), 3)) B/token "
+            + "(\(fixed(Double(waveletBytes) * 8 / Double(index.layout.textLength), 2)) bits/position incl. rank tables; "
+            + "token H0 \(fixed(entropy, 2)) bits), locate samples \(fixed(Double(locateBytes) / Double(max(tokens.count, 1)), 3)) B/token, "
+            + "derived tables \(index.sizeInBytes - index.bytes.count) bytes")
+
+        // The root (empty n-gram): SEAL's first step lists every token.
+        var rootTokens = 0
+        start = now()
+        for _ in 0..<20 { index.forEachContinuation(index.rootCursor) { _, _ in rootTokens += 1 } }
+        say("root continuations: \(fixed((now() - start) * 1e6 / 20, 1)) µs for \(rootTokens / 20) tokens")
 
         // Query n-grams drawn from the corpus: typical ranges at depths 1–4.
         let queries = 20_000

@@ -1,150 +1,149 @@
-/// A read-only wavelet matrix over a sequence of small integer codes (F. Claude, G. Navarro,
-/// "The Wavelet Matrix", SPIRE 2012): one rank bit vector per bit of the code, most significant
-/// level first; at each level the sequence is stably partitioned, zeros before ones.
+/// A read-only Huffman-shaped wavelet matrix over a sequence of small integer codes (F. Claude,
+/// G. Navarro, A. Ordóñez, "The wavelet matrix: An efficient wavelet tree for large alphabets",
+/// Information Systems 47, 2015): one rank bit vector per code depth, each level the prefix of the
+/// previous level's stable zeros-first partition that still has code bits left (see
+/// `WaveletMatrixShape`). Frequent codes have short codes, so the bits total < n(H0 + 1)
+/// instead of n·ceil(log2 σ).
 ///
-/// access, rank and the LF step cost O(levels) ranks; listing the distinct codes of a range with
-/// their counts costs O(k log σ) for k distinct codes. Codes come out in ascending order because
-/// the traversal visits the 0-branch first, most significant bit first.
-/// The view points into storage owned by the `FMIndex`.
+/// rank, access and the LF step cost one or two ranks per code bit (≈ H0 + 1 on average over the
+/// text); listing the k distinct codes of a range with their counts costs O(k · code length)
+/// ranks (Gagie, Navarro, Puglisi, "New algorithms on wavelet trees and applications to
+/// information retrieval", TCS 2012), in no particular order. A view: the level bits live in the
+/// `FMIndex`'s storage and the tables in a `WaveletMatrixShape`, both outliving it.
 struct WaveletMatrix {
     let length: Int
     let levelCount: Int
-    let wordsPerLevel: Int
-    let superblocksPerLevel: Int
+    let levels: UnsafePointer<WaveletMatrixShape.Level>
+    let codes: UnsafePointer<UInt32>
+    let codeLengths: UnsafePointer<UInt8>
+    let runStarts: UnsafePointer<Int32>
+    let leafSymbols: UnsafePointer<Int32>
     let words: UnsafePointer<UInt64>
     let superblocks: UnsafePointer<UInt32>
-    /// Zeros at each level (= start of the ones in the next level's order).
-    let zeros: UnsafePointer<Int32>
-    /// `bottomStart[c]`: where code c's run begins after the last level; rank_c(i) = final i − start.
-    let bottomStart: UnsafePointer<Int32>
 
-    @inline(__always)
-    func level(_ l: Int) -> RankBitVector {
-        RankBitVector(words: words + l &* wordsPerLevel, superblocks: superblocks + l &* superblocksPerLevel,
-                      count: length)
+    init(length: Int, shape: WaveletMatrixShape, words: UnsafePointer<UInt64>, superblocks: UnsafePointer<UInt32>) {
+        self.length = length
+        levelCount = shape.levelCount
+        levels = UnsafePointer(shape.levels)
+        codes = UnsafePointer(shape.codes)
+        codeLengths = UnsafePointer(shape.codeLengths)
+        runStarts = UnsafePointer(shape.runStarts)
+        leafSymbols = UnsafePointer(shape.leafSymbols)
+        self.words = words
+        self.superblocks = superblocks
     }
 
-    /// Position of `i` (a prefix end) after following code's bits through every level.
     @inline(__always)
-    func descend(code: Int, from i: Int) -> Int {
+    func level(_ d: Int) -> RankBitVector {
+        let info = levels[d]
+        return RankBitVector(words: words + info.wordOffset, superblocks: superblocks + info.superblockOffset,
+                             count: info.length)
+    }
+
+    /// Whether `code` occurs in the sequence (absent codes have no path).
+    @inline(__always)
+    func occurs(_ code: Int) -> Bool { codeLengths[code] != HuffmanCodeLengths.absent }
+
+    /// Occurrences of `code` in positions `0..<i` (0 for a code that never occurs).
+    @inline(__always)
+    func rank(code: Int, _ i: Int) -> Int {
+        guard occurs(code) else { return 0 }
+        let bits = codes[code]
         var x = i
-        for l in 0..<levelCount {
-            let bv = level(l)
+        for d in 0..<Int(codeLengths[code]) {
+            let bv = level(d)
             let ones = bv.rank1(x)
-            if (code >> (levelCount &- 1 &- l)) & 1 == 1 { x = Int(zeros[l]) &+ ones } else { x = x &- ones }
+            x = (bits >> UInt32(d)) & 1 == 1 ? levels[d].zeros &+ ones : x &- ones
         }
-        return x
+        return x &- Int(runStarts[code])
     }
 
-    /// Occurrences of `code` in positions `0..<i`.
+    /// rank_code at both ends of `a..<b` in one walk (the backward-search step), or nil as soon
+    /// as the range holds no `code`. `code` must occur.
     @inline(__always)
-    func rank(code: Int, _ i: Int) -> Int { descend(code: code, from: i) &- Int(bottomStart[code]) }
-
-    /// rank_code at two prefix ends in one pass over the levels (backward search step).
-    @inline(__always)
-    func rankPair(code: Int, _ a: Int, _ b: Int) -> (Int, Int) {
+    func rankRange(code: Int, _ a: Int, _ b: Int) -> (Int, Int)? {
+        let bits = codes[code]
         var x = a, y = b
-        for l in 0..<levelCount {
-            let bv = level(l)
+        for d in 0..<Int(codeLengths[code]) {
+            let bv = level(d)
             let onesX = bv.rank1(x), onesY = bv.rank1(y)
-            if (code >> (levelCount &- 1 &- l)) & 1 == 1 {
-                let z = Int(zeros[l]); x = z &+ onesX; y = z &+ onesY
+            if (bits >> UInt32(d)) & 1 == 1 {
+                let z = levels[d].zeros
+                x = z &+ onesX; y = z &+ onesY
             } else {
                 x = x &- onesX; y = y &- onesY
             }
+            if x == y { return nil }
         }
-        let start = Int(bottomStart[code])
+        guard x < y else { return nil }
+        let start = Int(runStarts[code])
         return (x &- start, y &- start)
     }
 
-    /// The code at `i` and its rank there (occurrences before `i`), in one pass.
+    /// The code at `i` and its rank there (occurrences before `i`), in one walk down to a leaf.
     @inline(__always)
     func accessAndRank(_ i: Int) -> (code: Int, rank: Int) {
         var x = i
-        var code = 0
-        for l in 0..<levelCount {
-            let bv = level(l)
+        var node = 0
+        var d = 0
+        while node < levels[d].internalNodes {
+            let bv = level(d)
             let ones = bv.rank1(x)
             if bv.bit(x) {
-                code = (code << 1) | 1; x = Int(zeros[l]) &+ ones
+                x = levels[d].zeros &+ ones
+                node = levels[d].internalNodes &+ node
             } else {
-                code = code << 1; x = x &- ones
+                x = x &- ones
             }
+            d &+= 1
         }
-        return (code, x &- Int(bottomStart[code]))
+        let code = Int(leafSymbols[levels[d].leafBase &+ node])
+        return (code, x &- Int(runStarts[code]))
     }
 
-    /// Calls `body(code, count)` for every distinct code in positions `a..<b`, codes ascending.
-    /// Iterative depth-first traversal; the stack holds at most one pending 1-branch per level.
+    /// Calls `body(code, count)` once for every distinct code in positions `a..<b`, in no fixed
+    /// order. Iterative depth-first; the stack holds at most one pending node per depth, on the
+    /// stack (no heap allocation).
     @inline(__always)
     func forEachDistinct(_ a: Int, _ b: Int, _ body: (Int, Int) -> Void) {
         guard a < b else { return }
-        if levelCount == 0 { body(0, b - a); return }
-        // Pending nodes: (level, lo, hi, codePrefix). 64 levels is far beyond any alphabet here.
+        if levels[0].internalNodes == 0 {
+            // A single leaf (one distinct code) or no tree.
+            if levels[0].leafNodes > 0 { body(Int(leafSymbols[0]), b &- a) }
+            return
+        }
+        // Pending nodes: (depth, node rank, lo, hi).
         withUnsafeTemporaryAllocation(of: (Int, Int, Int, Int).self, capacity: levelCount + 1) { stack in
-            var top = 0
-            stack[0] = (0, a, b, 0)
-            top = 1
+            stack[0] = (0, 0, a, b)
+            var top = 1
             while top > 0 {
-                top -= 1
-                var (l, lo, hi, prefix) = stack[top]
-                // Walk down, always taking the 0-branch first and pushing the 1-branch.
+                top &-= 1
+                var (d, node, lo, hi) = stack[top]
+                // Walk down the 0-branch, pushing internal 1-children and reporting leaves.
                 while true {
-                    if l == levelCount { body(prefix, hi &- lo); break }
-                    let bv = level(l)
+                    let info = levels[d]
+                    let bv = level(d)
                     let onesLo = bv.rank1(lo), onesHi = bv.rank1(hi)
-                    let z = Int(zeros[l])
-                    let zeroLo = lo &- onesLo, zeroHi = hi &- onesHi
-                    if onesHi > onesLo {
-                        stack[top] = (l + 1, z &+ onesLo, z &+ onesHi, (prefix << 1) | 1)
-                        top += 1
+                    let child = levels[d &+ 1]
+                    let oneLo = info.zeros &+ onesLo, oneHi = info.zeros &+ onesHi
+                    if oneHi > oneLo {
+                        let oneNode = info.internalNodes &+ node
+                        if oneNode >= child.internalNodes {
+                            body(Int(leafSymbols[child.leafBase &+ oneNode]), oneHi &- oneLo)
+                        } else {
+                            stack[top] = (d &+ 1, oneNode, oneLo, oneHi)
+                            top &+= 1
+                        }
                     }
-                    if zeroHi > zeroLo {
-                        lo = zeroLo; hi = zeroHi; prefix = prefix << 1; l += 1
-                    } else {
+                    let zeroLo = lo &- onesLo, zeroHi = hi &- onesHi
+                    guard zeroHi > zeroLo else { break }
+                    if node >= child.internalNodes {
+                        body(Int(leafSymbols[child.leafBase &+ node]), zeroHi &- zeroLo)
                         break
                     }
+                    d &+= 1; lo = zeroLo; hi = zeroHi
                 }
             }
-        }
-    }
-}
-
-extension WaveletMatrix {
-    /// Levels needed for codes `0..<codeCount` (at least one).
-    static func levelCount(codeCount: Int) -> Int {
-        var levels = 1
-        while (1 << levels) < codeCount { levels += 1 }
-        return levels
-    }
-
-    /// Writes the levels of `codes` into `words`/`superblocks`/`zeros` (zeroed, sized by the layout).
-    /// `codes` is consumed (left permuted); `scratch` has the same length. O(n · levels).
-    static func build(codes: UnsafeMutableBufferPointer<Int32>, scratch: UnsafeMutableBufferPointer<Int32>,
-                      levelCount: Int, words: UnsafeMutablePointer<UInt64>,
-                      superblocks: UnsafeMutablePointer<UInt32>, zeros: UnsafeMutablePointer<Int32>) {
-        let n = codes.count
-        let wordsPerLevel = RankBitVector.wordCount(bits: n)
-        let superPerLevel = RankBitVector.superblockCount(bits: n)
-        var current = codes.baseAddress!, next = scratch.baseAddress!
-        for l in 0..<levelCount {
-            let shift = Int32(levelCount - 1 - l)
-            let levelWords = words + l * wordsPerLevel
-            var zeroCount = 0
-            for i in 0..<n where (current[i] >> shift) & 1 == 0 { zeroCount += 1 }
-            var zi = 0, oi = zeroCount
-            for i in 0..<n {
-                let c = current[i]
-                if (c >> shift) & 1 == 1 {
-                    levelWords[i >> 6] |= 1 << UInt64(i & 63)
-                    next[oi] = c; oi += 1
-                } else {
-                    next[zi] = c; zi += 1
-                }
-            }
-            zeros[l] = Int32(zeroCount)
-            RankBitVector.buildSuperblocks(words: levelWords, bits: n, superblocks: superblocks + l * superPerLevel)
-            swap(&current, &next)
         }
     }
 }

@@ -2,8 +2,8 @@ import TrellisCore
 
 extension FMIndex {
     /// Builds the index over `passages` (token ids >= 0; empty passages allowed; zero passages give
-    /// an index that matches nothing). Time O(n + σ) for SA-IS plus O(n log σ) for the wavelet
-    /// matrix; peak extra memory about 9 bytes per text position plus the index itself.
+    /// an index that matches nothing). Time O(n + σ) for SA-IS plus O(n(H0 + 1)) for the Huffman-shaped
+    /// wavelet matrix; peak extra memory about 9 bytes per text position plus the index itself.
     public convenience init(passages: [[TokenID]], sampleRate: Int = 32) throws {
         var tokens: [TokenID] = []
         tokens.reserveCapacity(passages.reduce(0) { $0 + $1.count })
@@ -61,21 +61,12 @@ extension FMIndex {
         return Array(Set(tokens)).sorted()
     }
 
-    /// Text → SA-IS → samples, C, BWT → wavelet matrix, all written into one flat buffer.
+    /// Text → symbol frequencies → wavelet matrix shape and layout; SA-IS → samples, C, BWT →
+    /// wavelet matrix, all written into one flat buffer.
     private static func buildBytes(tokens: UnsafeBufferPointer<TokenID>, passageEnds: [Int],
                                    vocabulary: [TokenID], sampleRate: Int) throws -> OwnedBytes {
         let n = tokens.count + passageEnds.count + 1
         let codeCount = vocabulary.count + 2
-        let layout = FMIndexLayout(textLength: n, tokenCount: tokens.count, passageCount: passageEnds.count,
-                                   codeCount: codeCount, levelCount: WaveletMatrix.levelCount(codeCount: codeCount),
-                                   sampleRate: sampleRate, sampleCount: (n + sampleRate - 1) / sampleRate)
-        let o = layout.offsets
-        let owned = OwnedBytes(count: o.total)
-        let base = owned.buffer.baseAddress!
-        func ptr<T>(_ offset: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
-            (base + offset).assumingMemoryBound(to: type)
-        }
-
         let text = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
         let sa = UnsafeMutableBufferPointer<Int32>.allocate(capacity: n)
         defer { text.deallocate(); sa.deallocate() }
@@ -91,46 +82,66 @@ extension FMIndex {
             return Int32(lo + 2)
         }
 
-        let separators = ptr(o.separators, Int32.self)
+        var separatorPositions = [Int32](repeating: 0, count: passageEnds.count)
         var at = 0, start = 0
         for (k, end) in passageEnds.enumerated() {
             var i = end - 1
             while i >= start { text[at] = code(tokens[i]); at += 1; i -= 1 }
-            separators[k] = Int32(at)
+            separatorPositions[k] = Int32(at)
             text[at] = 1; at += 1
             start = end
         }
         text[at] = 0
         precondition(at == n - 1)
 
+        // The BWT permutes the text, so the text's symbol frequencies shape the wavelet matrix.
+        var frequencies = [Int](repeating: 0, count: codeCount)
+        for i in 0..<n { frequencies[Int(text[i])] += 1 }
+        let shape = WaveletMatrixShape(frequencies: frequencies)
+        let layout = FMIndexLayout(textLength: n, tokenCount: tokens.count, passageCount: passageEnds.count,
+                                   codeCount: codeCount, levelCount: shape.levelCount,
+                                   sampleRate: sampleRate, sampleCount: (n + sampleRate - 1) / sampleRate,
+                                   waveletWords: shape.wordCount, waveletSuperblocks: shape.superblockCount)
+        let o = layout.offsets
+        let owned = OwnedBytes(count: o.total)
+        let base = owned.buffer.baseAddress!
+        func ptr<T>(_ offset: Int, _ type: T.Type) -> UnsafeMutablePointer<T> {
+            (base + offset).assumingMemoryBound(to: type)
+        }
+        let separators = ptr(o.separators, Int32.self)
+        for (k, s) in separatorPositions.enumerated() { separators[k] = s }
+
         SuffixArray.build(text: UnsafeBufferPointer(text), alphabetSize: codeCount, into: sa)
 
         // C array from symbol counts.
         let cArray = ptr(o.cArray, Int32.self)
-        for i in 0...codeCount { cArray[i] = 0 }
-        for i in 0..<n { cArray[Int(text[i]) + 1] += 1 }
-        for c in 0..<codeCount { cArray[c + 1] += cArray[c] }
+        cArray[0] = 0
+        for c in 0..<codeCount { cArray[c + 1] = cArray[c] + Int32(frequencies[c]) }
         let codeToToken = ptr(o.codeToToken, Int32.self)
         for (i, t) in vocabulary.enumerated() { codeToToken[i] = t }
 
-        // Samples at text positions divisible by the rate, then the BWT in place of the SA.
-        let markWords = ptr(o.markWords, UInt64.self)
-        let samples = ptr(o.samples, Int32.self)
+        // Samples at text positions divisible by the rate (rows in 256-row buckets, values
+        // divided by the rate and bit-packed), then the BWT in place of the SA.
+        let markStarts = ptr(o.markStarts, UInt32.self)
+        let markOffsets = ptr(o.markOffsets, UInt8.self)
+        let samples = ptr(o.samples, UInt64.self)
+        let width = layout.sampleWidth
         var sampleIndex = 0
         for i in 0..<n {
+            if i & (SampledRows.bucketRows - 1) == 0 { markStarts[i >> SampledRows.bucketShift] = UInt32(sampleIndex) }
             let p = Int(sa[i])
             if p % sampleRate == 0 {
-                markWords[i >> 6] |= 1 << UInt64(i & 63)
-                samples[sampleIndex] = Int32(p); sampleIndex += 1
+                markOffsets[sampleIndex] = UInt8(truncatingIfNeeded: i)
+                PackedIntegers.store(p / sampleRate, at: sampleIndex, width: width, into: samples)
+                sampleIndex += 1
             }
             sa[i] = p == 0 ? text[n - 1] : text[p - 1]
         }
         precondition(sampleIndex == layout.sampleCount)
-        RankBitVector.buildSuperblocks(words: markWords, bits: n, superblocks: ptr(o.markSuper, UInt32.self))
+        markStarts[layout.markBuckets] = UInt32(sampleIndex)
 
-        WaveletMatrix.build(codes: sa, scratch: text, levelCount: layout.levelCount,
-                            words: ptr(o.wmWords, UInt64.self), superblocks: ptr(o.wmSuper, UInt32.self),
-                            zeros: ptr(o.zeros, Int32.self))
+        WaveletMatrix.build(codes: sa, scratch: text, shape: shape,
+                            words: ptr(o.wmWords, UInt64.self), superblocks: ptr(o.wmSuper, UInt32.self))
 
         let checksum = FMIndexLayout.checksum(UnsafeRawBufferPointer(owned.buffer))
         layout.writeHeader(to: base, checksum: checksum)

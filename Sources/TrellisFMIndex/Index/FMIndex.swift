@@ -7,11 +7,15 @@ import TrellisCore
 /// Text: every passage's tokens *reversed*, each followed by a separator, then a terminator, so
 /// backward search — which prepends a symbol per step — extends an n-gram left to right, and no
 /// n-gram crosses a passage boundary. Tokens are remapped to dense codes (2…; 0 = terminator,
-/// 1 = separator). The BWT is held in a wavelet matrix (ceil(log2 σ) levels with rank
-/// superblocks); a text-position-sampled suffix array (every `sampleRate`-th position) serves
-/// locate. Costs: extending a cursor by one token O(log σ); continuations of a range O(k log σ)
-/// for k distinct next tokens; locating one occurrence O(sampleRate · log σ).
-/// Size ≈ n·(levels/8)·1.0625 + n/8·1.0625 + 4n/sampleRate bytes for n text positions.
+/// 1 = separator). The BWT is held in a Huffman-shaped wavelet matrix (code lengths from the
+/// symbol frequencies, so about H0 + 1 bits per position, with rank superblocks); a
+/// text-position-sampled suffix array (every `sampleRate`-th position, stored as position / rate
+/// bit-packed, the sampled rows as 256-row buckets of byte offsets) serves locate. Costs, with
+/// |c| the code length of token c (≈ H0 + 1 bits on average): extending a cursor by c O(|c|);
+/// continuations of a range O(k · |c|) for k distinct next tokens plus sorting them; locating
+/// one occurrence O(sampleRate · |c|). Size ≈ n·(H0 + 1)/8·1.0625 + n/64 + n(1 + log2(n/s)/8)/s
+/// bytes for n text positions and sample rate s, plus ≈ 13 bytes per distinct token of derived
+/// tables.
 ///
 /// Build it with `init(passages:sampleRate:)` or `init(tokens:passageEnds:sampleRate:)`, save with
 /// `write(to:)`, reopen memory-mapped with `init(contentsOf:)`. Immutable after construction,
@@ -24,11 +28,11 @@ public final class FMIndex: @unchecked Sendable {
     let codeToToken: UnsafeBufferPointer<Int32>
     let cArray: UnsafePointer<Int32>
     let wavelet: WaveletMatrix
-    let sampleMarks: RankBitVector
-    let samples: UnsafePointer<Int32>
+    /// Derived at open time from the C array (not stored); keeps the wavelet view's tables alive.
+    private let shape: WaveletMatrixShape
+    let sampledRows: SampledRows
+    let samples: PackedIntegers
     let separators: UnsafeBufferPointer<Int32>
-    /// Derived at open time (σ Int32), not stored: where each code's run ends up in the matrix.
-    private let bottomStart: UnsafeMutablePointer<Int32>
 
     /// Passages indexed (including empty ones).
     public var passageCount: Int { layout.passageCount }
@@ -38,9 +42,9 @@ public final class FMIndex: @unchecked Sendable {
     public var distinctTokenCount: Int { layout.codeCount - 2 }
     /// Suffix array sampling step used by locate.
     public var sampleRate: Int { layout.sampleRate }
-    /// Bytes of the flat index (what `write(to:)` stores and a load maps), plus the σ-entry
-    /// table derived at open time.
-    public var sizeInBytes: Int { bytes.count + 4 * layout.codeCount }
+    /// Bytes of the flat index (what `write(to:)` stores and a load maps), plus the wavelet
+    /// matrix tables derived at open time (≈ 13 bytes per distinct token).
+    public var sizeInBytes: Int { bytes.count + shape.derivedBytes }
     /// The token ids that occur, ascending.
     public var vocabulary: [TokenID] { Array(codeToToken) }
 
@@ -62,56 +66,60 @@ public final class FMIndex: @unchecked Sendable {
         }
         codeToToken = UnsafeBufferPointer(start: ptr(o.codeToToken, Int32.self), count: layout.codeCount - 2)
         cArray = ptr(o.cArray, Int32.self)
-        samples = ptr(o.samples, Int32.self)
+        samples = PackedIntegers(words: ptr(o.samples, UInt64.self), width: layout.sampleWidth, count: layout.sampleCount)
         separators = UnsafeBufferPointer(start: ptr(o.separators, Int32.self), count: layout.passageCount)
-        bottomStart = .allocate(capacity: layout.codeCount)
-        bottomStart.initialize(repeating: 0, count: layout.codeCount)
-        wavelet = WaveletMatrix(length: layout.textLength, levelCount: layout.levelCount,
-                                wordsPerLevel: layout.wordsPerLevel, superblocksPerLevel: layout.superPerLevel,
-                                words: ptr(o.wmWords, UInt64.self), superblocks: ptr(o.wmSuper, UInt32.self),
-                                zeros: ptr(o.zeros, Int32.self), bottomStart: UnsafePointer(bottomStart))
-        sampleMarks = RankBitVector(words: ptr(o.markWords, UInt64.self), superblocks: ptr(o.markSuper, UInt32.self),
-                                    count: layout.textLength)
-        if !trusted { try validateStructure(path: path) }
-        // rank_c(0) = 0, so descending from 0 along c's bits lands on c's run start.
-        for c in 0..<layout.codeCount { bottomStart[c] = Int32(wavelet.descend(code: c, from: 0)) }
-        if !trusted { try validateCounts(path: path) }
+        sampledRows = SampledRows(bucketStarts: ptr(o.markStarts, UInt32.self), offsets: ptr(o.markOffsets, UInt8.self),
+                                  rowCount: layout.textLength)
+        if !trusted { try Self.validateTables(layout: layout, codeToToken: codeToToken, cArray: cArray, path: path) }
+        // The shape follows from the symbol frequencies, which the C array holds.
+        let counts = cArray
+        let frequencies = (0..<layout.codeCount).map { Int(counts[$0 + 1] - counts[$0]) }
+        shape = WaveletMatrixShape(frequencies: frequencies)
+        guard shape.levelCount == layout.levelCount, shape.wordCount == layout.waveletWords,
+              shape.superblockCount == layout.waveletSuperblocks else {
+            throw FMIndexError.corrupt(path: path, reason: "wavelet matrix sizes in the header (\(layout.levelCount) levels, "
+                + "\(layout.waveletWords) words) differ from those the C array implies (\(shape.levelCount), \(shape.wordCount))")
+        }
+        wavelet = WaveletMatrix(length: layout.textLength, shape: shape, words: ptr(o.wmWords, UInt64.self),
+                                superblocks: ptr(o.wmSuper, UInt32.self))
+        if !trusted { try validateStructure(frequencies: frequencies, path: path) }
     }
 
-    deinit { bottomStart.deallocate() }
-
-    /// Checks every invariant that memory safety of queries depends on (ranks in range, sorted
-    /// tables, samples inside the text), in one sequential pass.
-    private func validateStructure(path: String) throws {
+    /// Checks the token table and the C array, from which the wavelet matrix shape is derived.
+    private static func validateTables(layout: FMIndexLayout, codeToToken: UnsafeBufferPointer<Int32>,
+                                       cArray: UnsafePointer<Int32>, path: String) throws {
         func bad(_ why: String) -> FMIndexError { .corrupt(path: path, reason: why) }
-        let n = layout.textLength
         for i in 0..<codeToToken.count {
             if codeToToken[i] < 0 || (i > 0 && codeToToken[i] <= codeToToken[i - 1]) { throw bad("token table not ascending at \(i)") }
         }
         guard cArray[0] == 0, cArray[1] == 1, Int(cArray[2]) == 1 + layout.passageCount,
-              Int(cArray[layout.codeCount]) == n else { throw bad("C array ends") }
-        for c in 0..<layout.codeCount where cArray[c + 1] < cArray[c] { throw bad("C array not monotone at \(c)") }
+              Int(cArray[layout.codeCount]) == layout.textLength else { throw bad("C array ends") }
+        // Every token code occurs (codes are dense over the corpus's tokens).
+        for c in 2..<layout.codeCount where cArray[c + 1] <= cArray[c] { throw bad("C array not increasing at \(c)") }
+    }
+
+    /// Checks every invariant that memory safety of queries depends on (ranks in range, samples
+    /// inside the text), in one sequential pass: each level's rank table, and for every wavelet
+    /// tree node the ones in its block of bits — which keeps every rank walk inside its node, and
+    /// makes each code's occurrences equal its C-array bucket, so LF stays inside the text.
+    private func validateStructure(frequencies: [Int], path: String) throws {
+        func bad(_ why: String) -> FMIndexError { .corrupt(path: path, reason: why) }
+        let n = layout.textLength
         for l in 0..<layout.levelCount {
-            let level = wavelet.level(l)
-            guard level.isConsistent() else { throw bad("rank table of level \(l)") }
-            guard Int(wavelet.zeros[l]) == n - level.rank1(n) else { throw bad("zero count of level \(l)") }
+            guard wavelet.level(l).isConsistent() else { throw bad("rank table of level \(l)") }
         }
-        guard sampleMarks.isConsistent(), sampleMarks.rank1(n) == layout.sampleCount else { throw bad("sample marks") }
-        for i in 0..<layout.sampleCount where samples[i] < 0 || Int(samples[i]) >= n { throw bad("sample \(i) outside text") }
+        var mismatch: (depth: Int, start: Int)?
+        shape.forEachInternalNode(frequencies: frequencies) { depth, start, length, ones in
+            guard mismatch == nil else { return }
+            let level = wavelet.level(depth)
+            if level.rank1(start + length) - level.rank1(start) != ones { mismatch = (depth, start) }
+        }
+        if let mismatch { throw bad("wavelet node at level \(mismatch.depth), bit \(mismatch.start): wrong number of ones") }
+        if let why = sampledRows.inconsistency(memberCount: layout.sampleCount) { throw bad(why) }
+        for i in 0..<layout.sampleCount where samples[i] * layout.sampleRate >= n { throw bad("sample \(i) outside text") }
         for k in 0..<separators.count {
             let s = Int(separators[k])
             if s < 0 || s >= n - 1 || (k > 0 && separators[k] <= separators[k - 1]) { throw bad("separator \(k)") }
-        }
-    }
-
-    /// Each code's occurrences in the BWT must equal its C-array bucket, so LF stays inside the text.
-    private func validateCounts(path: String) throws {
-        let n = layout.textLength
-        for c in 0..<layout.codeCount {
-            let occurrences = wavelet.rank(code: c, n)
-            if occurrences != Int(cArray[c + 1] - cArray[c]) {
-                throw FMIndexError.corrupt(path: path, reason: "code \(c) occurs \(occurrences) times, C says \(cArray[c + 1] - cArray[c])")
-            }
         }
     }
 

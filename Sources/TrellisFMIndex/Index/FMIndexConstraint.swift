@@ -4,7 +4,8 @@ import TrellisCore
 /// Bevilacqua et al. 2022): the state is a backward-search cursor, the allowed tokens are exactly
 /// the continuations of the n-gram so far (sorted ascending), and any non-empty n-gram is
 /// accepting. With `maxLength`, nothing is allowed once the n-gram has that many tokens.
-/// allowed: O(k log σ) for k continuations; advance: O(log σ).
+/// allowed: O(k · code length) for k continuations; advance: O(code length) (Huffman codes,
+/// ≈ H0 + 1 bits on average).
 public struct FMIndexConstraint: LogitConstraint, Sendable {
     public let index: FMIndex
     public let maxLength: Int

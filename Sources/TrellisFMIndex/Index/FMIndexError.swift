@@ -21,7 +21,8 @@ public enum FMIndexError: Error, Equatable, CustomStringConvertible {
         case .corpusTooLarge(let n, let limit): return "corpus needs \(n) text positions, over the limit of \(limit)"
         case .badMagic(let path): return "\(path): not a Trellis FM-index (bad magic)"
         case .unsupportedVersion(let path, let found, let supported):
-            return "\(path): FM-index format version \(found), this build reads version \(supported)"
+            return "\(path): FM-index format version \(found), this build reads version \(supported); "
+                + "rebuild the index (delete the file: the passage index is rebuilt from the store when next opened)"
         case .truncated(let path, let expected, let actual):
             return "\(path): FM-index truncated or padded: header implies \(expected) bytes, file has \(actual)"
         case .checksumMismatch(let path): return "\(path): FM-index checksum mismatch (file corrupted)"

@@ -5,22 +5,29 @@
 /// offset 0   header (128 bytes, little-endian):
 ///            magic "TRELFMIX" | version u32 | header size u32 | text length u64 | token count u64
 ///            | passage count u64 | code count u64 | level count u64 | sample rate u64
-///            | sample count u64 | checksum u64 (of everything after the header) | zero padding
+///            | sample count u64 | wavelet words u64 | wavelet superblocks u64
+///            | checksum u64 (of everything after the header) | zero padding
 /// then, each section starting 8-aligned:
 ///   codeToToken  Int32[codeCount - 2]                 token id of code c+2 (codes 0, 1: terminator, separator)
 ///   cArray       Int32[codeCount + 1]                 C[c] = text symbols smaller than c
-///   zeros        Int32[levelCount]                    wavelet matrix zeros per level
-///   wmWords      UInt64[levelCount * wordsPerLevel]   wavelet matrix bits, level-major
-///   wmSuper      UInt32[levelCount * superPerLevel]   rank superblocks per level
-///   markWords    UInt64[wordsPerLevel]                BWT rows whose SA value is sampled
-///   markSuper    UInt32[superPerLevel]
-///   samples      Int32[sampleCount]                   SA values of marked rows, in row order
+///   wmWords      UInt64[waveletWords]                 Huffman-shaped wavelet matrix bits, level after level
+///   wmSuper      UInt32[waveletSuperblocks]           rank superblocks, level after level
+///   markStarts   UInt32[markBuckets + 1]              sampled rows: members before each 256-row bucket
+///   markOffsets  UInt8[sampleCount]                   sampled rows modulo 256, ascending per bucket
+///   samples      UInt64[sampleWords]                  SA value / sampleRate of each sampled row, in row
+///                                                     order, bit-packed at sampleWidth bits
 ///   separators   Int32[passageCount]                  text position of each passage's separator
 /// ```
+/// The wavelet matrix's shape (codes, level lengths, zero counts) is not stored: it follows from
+/// the C array's symbol frequencies and is derived again on open (`WaveletMatrixShape`).
+/// Version 1 (plain wavelet matrix, ceil(log2 σ) full-length levels, sampled rows as a bit vector,
+/// Int32 samples) is refused with a "rebuild" error.
 struct FMIndexLayout: Equatable {
     static let magic: [UInt8] = Array("TRELFMIX".utf8)
-    static let version = 1
+    static let version = 2
     static let headerSize = 128
+    static let fieldCount = 9
+    static let checksumOffset = 16 + 8 * fieldCount
 
     var textLength: Int
     var tokenCount: Int
@@ -29,13 +36,18 @@ struct FMIndexLayout: Equatable {
     var levelCount: Int
     var sampleRate: Int
     var sampleCount: Int
+    /// Words and superblocks of all wavelet matrix levels (`WaveletMatrixShape` sizes).
+    var waveletWords: Int
+    var waveletSuperblocks: Int
 
-    var wordsPerLevel: Int { RankBitVector.wordCount(bits: textLength) }
-    var superPerLevel: Int { RankBitVector.superblockCount(bits: textLength) }
+    /// Sampled text positions are multiples of the rate, so samples store position / rate.
+    var sampleWidth: Int { PackedIntegers.width(forMax: (textLength - 1) / sampleRate) }
+    var sampleWords: Int { PackedIntegers.wordCount(count: sampleCount, width: sampleWidth) }
+    var markBuckets: Int { SampledRows.bucketCount(rows: textLength) }
 
     struct Offsets {
-        var codeToToken = 0, cArray = 0, zeros = 0, wmWords = 0, wmSuper = 0
-        var markWords = 0, markSuper = 0, samples = 0, separators = 0, total = 0
+        var codeToToken = 0, cArray = 0, wmWords = 0, wmSuper = 0
+        var markStarts = 0, markOffsets = 0, samples = 0, separators = 0, total = 0
     }
 
     var offsets: Offsets {
@@ -44,12 +56,11 @@ struct FMIndexLayout: Equatable {
         func take(_ bytes: Int) -> Int { let start = at; at = (at + bytes + 7) & ~7; return start }
         o.codeToToken = take(4 * (codeCount - 2))
         o.cArray = take(4 * (codeCount + 1))
-        o.zeros = take(4 * levelCount)
-        o.wmWords = take(8 * levelCount * wordsPerLevel)
-        o.wmSuper = take(4 * levelCount * superPerLevel)
-        o.markWords = take(8 * wordsPerLevel)
-        o.markSuper = take(4 * superPerLevel)
-        o.samples = take(4 * sampleCount)
+        o.wmWords = take(8 * waveletWords)
+        o.wmSuper = take(4 * waveletSuperblocks)
+        o.markStarts = take(4 * (markBuckets + 1))
+        o.markOffsets = take(sampleCount)
+        o.samples = take(8 * sampleWords)
         o.separators = take(4 * passageCount)
         o.total = at
         return o
@@ -59,11 +70,12 @@ struct FMIndexLayout: Equatable {
         for (i, b) in Self.magic.enumerated() { base.storeBytes(of: b, toByteOffset: i, as: UInt8.self) }
         base.storeBytes(of: UInt32(Self.version).littleEndian, toByteOffset: 8, as: UInt32.self)
         base.storeBytes(of: UInt32(Self.headerSize).littleEndian, toByteOffset: 12, as: UInt32.self)
-        let fields = [textLength, tokenCount, passageCount, codeCount, levelCount, sampleRate, sampleCount]
+        let fields = [textLength, tokenCount, passageCount, codeCount, levelCount, sampleRate, sampleCount,
+                      waveletWords, waveletSuperblocks]
         for (i, f) in fields.enumerated() {
             base.storeBytes(of: UInt64(f).littleEndian, toByteOffset: 16 + 8 * i, as: UInt64.self)
         }
-        base.storeBytes(of: checksum.littleEndian, toByteOffset: 72, as: UInt64.self)
+        base.storeBytes(of: checksum.littleEndian, toByteOffset: Self.checksumOffset, as: UInt64.self)
     }
 
     /// Parses and sanity-checks the header; sizes are bounded so the offset arithmetic cannot overflow.
@@ -81,24 +93,28 @@ struct FMIndexLayout: Equatable {
             throw FMIndexError.corrupt(path: path, reason: "header size \(declaredHeaderSize), expected \(headerSize)")
         }
         func field(_ i: Int) -> UInt64 { UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 16 + 8 * i, as: UInt64.self)) }
-        let limit = UInt64(Int32.max)
-        for i in 0..<7 where field(i) > limit {
-            throw FMIndexError.corrupt(path: path, reason: "header field \(i) is \(field(i)), over \(limit)")
+        // Counts of positions fit Int32; wavelet words (< 64 levels of them) stay far below 2^40.
+        for i in 0..<fieldCount {
+            let limit: UInt64 = i < 7 ? UInt64(Int32.max) : 1 << 40
+            if field(i) > limit {
+                throw FMIndexError.corrupt(path: path, reason: "header field \(i) is \(field(i)), over \(limit)")
+            }
         }
         let layout = FMIndexLayout(textLength: Int(field(0)), tokenCount: Int(field(1)), passageCount: Int(field(2)),
                                    codeCount: Int(field(3)), levelCount: Int(field(4)), sampleRate: Int(field(5)),
-                                   sampleCount: Int(field(6)))
-        let checksum = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: 72, as: UInt64.self))
+                                   sampleCount: Int(field(6)), waveletWords: Int(field(7)),
+                                   waveletSuperblocks: Int(field(8)))
+        let checksum = UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: checksumOffset, as: UInt64.self))
         func bad(_ why: String) -> FMIndexError { .corrupt(path: path, reason: why) }
-        guard bytes[80..<headerSize].allSatisfy({ $0 == 0 }) else { throw bad("nonzero header padding") }
+        guard bytes[(checksumOffset + 8)..<headerSize].allSatisfy({ $0 == 0 }) else { throw bad("nonzero header padding") }
         guard layout.textLength >= 1 else { throw bad("empty text") }
         guard layout.textLength == layout.tokenCount + layout.passageCount + 1 else {
             throw bad("text length \(layout.textLength) != tokens + passages + 1")
         }
         guard layout.codeCount >= 2, layout.codeCount - 2 <= layout.tokenCount else { throw bad("code count \(layout.codeCount)") }
-        guard layout.levelCount == WaveletMatrix.levelCount(codeCount: layout.codeCount) else {
-            throw bad("level count \(layout.levelCount) for \(layout.codeCount) codes")
-        }
+        // Code lengths are capped at 32; the exact count is checked against the shape derived
+        // from the C array once that is read.
+        guard layout.levelCount <= 32 else { throw bad("level count \(layout.levelCount)") }
         guard layout.sampleRate >= 1, layout.sampleRate <= 65536 else { throw bad("sample rate \(layout.sampleRate)") }
         guard layout.sampleCount == (layout.textLength + layout.sampleRate - 1) / layout.sampleRate else {
             throw bad("sample count \(layout.sampleCount)")
