@@ -104,6 +104,16 @@ final class SEALSearchTests: XCTestCase {
         XCTAssertTrue(rebuilt.wasBuilt)
         XCTAssertEqual(rebuilt.fmIndex.passageCount, 4)
         XCTAssertEqual(rebuilt.fmIndex.count(tokenizer.encode("hoot")), 1)
+        // An index written in another file format version is rebuilt, not an error.
+        let handle = try XCTUnwrap(FileHandle(forUpdatingAtPath: path))
+        try handle.seek(toOffset: 8)
+        try handle.write(contentsOf: Data([1, 0, 0, 0]))
+        try handle.close()
+        XCTAssertThrowsError(try FMIndex(contentsOf: path))
+        let upgraded = try PassageIndex.open(store: store, path: path)
+        XCTAssertTrue(upgraded.wasBuilt)
+        XCTAssertEqual(upgraded.fmIndex.count(tokenizer.encode("hoot")), 1)
+        XCTAssertFalse(try PassageIndex.open(store: store, path: path).wasBuilt, "the rebuilt file is current")
         // BM25 and SEAL fuse into one ranking.
         let bm25 = try store.bm25Search(query: "owls", limit: 10).map(SearchHit.init)
         XCTAssertEqual(bm25.count, 1)

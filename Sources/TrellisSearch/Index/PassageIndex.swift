@@ -50,16 +50,22 @@ public final class PassageIndex: @unchecked Sendable {
         }
     }
 
-    /// Opens the index at `path`, rebuilding it (and rewriting both files) when it is missing or
-    /// its fingerprint differs from the store's current content. `progress(done, total)` reports
-    /// passages read while building.
+    /// Opens the index at `path`, rebuilding it (and rewriting both files) when it is missing, its
+    /// fingerprint differs from the store's current content, or it was written in an older file
+    /// format (the index is derived from the store, so nothing is lost). A damaged file is an
+    /// error, not a silent rebuild. `progress(done, total)` reports passages read while building.
     public static func open(store: TrellisStore, path: String, sampleRate: Int = 32,
                             progress: ImportProgress? = nil) throws -> PassageIndex {
         let current = try contentFingerprint(store: store)
         let recorded = try store.metadataValue(forKey: fingerprintKey)
         let fm = FileManager.default
         if recorded == current, fm.fileExists(atPath: path), fm.fileExists(atPath: path + ".ids") {
-            let index = try FMIndex(contentsOf: path)
+            let index: FMIndex
+            do {
+                index = try FMIndex(contentsOf: path)
+            } catch FMIndexError.unsupportedVersion {
+                return try build(store: store, path: path, sampleRate: sampleRate, progress: progress)
+            }
             let ids = try readIDs(path + ".ids")
             guard ids.count == index.passageCount else {
                 throw SearchError.indexMismatch(path: path, indexPassages: index.passageCount, idCount: ids.count)
