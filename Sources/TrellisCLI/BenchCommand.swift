@@ -18,12 +18,15 @@ struct BenchCommand: ParsableCommand {
             abstract: "Prefill and decode speed of the runtime, peak memory, and ratios to llama.cpp on this machine.")
         @OptionGroup var modelOptions: ModelOptions
         @Option(help: "Rounds per measure (the median is reported).") var rounds: Int = 5
+        @Option(help: "Threads of the runtime (default: one per core).") var threads: Int?
 
         func run() throws {
             #if DEBUG
             FileHandle.standardError.write(Data("warning: this is a debug build; timings are not meaningful. Use `swift build -c release`.\n".utf8))
             #endif
-            let report = try RuntimeBenchmark(rounds: rounds).run(modelPath: try modelOptions.resolvedPath())
+            if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+            let report = try RuntimeBenchmark(rounds: rounds).run(modelPath: try modelOptions.resolvedPath(),
+                                                                   options: RuntimeOptions(threads: threads))
             print(report)
         }
     }

@@ -57,8 +57,8 @@ public struct StreamOptions: Codable, Sendable, Equatable {
     }
 }
 
-/// `response_format` of the chat API: `text` is honoured; `json_object` and `json_schema` are
-/// accepted by the decoder and answered with 400 "not supported yet" until schema constraints exist.
+/// `response_format` of the chat API: `text` (no constraint), `json_object` (any JSON object) or
+/// `json_schema` (output valid against the given schema), the last two enforced as constraints.
 public struct ResponseFormat: Codable, Sendable, Equatable {
     public var type: String
     public var jsonSchema: JSONValue?
@@ -145,22 +145,13 @@ public struct CompletionRequest: Codable, Sendable, Equatable {
     public init(from decoder: any Decoder) throws {
         let c = try StrictContainer<CodingKeys>(decoder)
         prompt = try c.required(.prompt)
-        fields = OpenAISamplingFields(
-            model: try c.optional(.model), maxTokens: try c.optional(.maxTokens),
-            temperature: try c.optional(.temperature), topP: try c.optional(.topP), n: try c.optional(.n),
-            stream: try c.optional(.stream), streamOptions: try c.optional(.streamOptions),
-            stop: try c.optional(.stop), seed: try c.optional(.seed), user: try c.optional(.user),
-            frequencyPenalty: try c.optional(.frequencyPenalty), presencePenalty: try c.optional(.presencePenalty),
-            trellis: try c.optional(.trellis))
+        fields = try OpenAISamplingFields(from: c)
     }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(prompt, forKey: .prompt)
-        try fields.encode(into: &c, model: .model, maxTokens: .maxTokens, temperature: .temperature,
-                          topP: .topP, n: .n, stream: .stream, streamOptions: .streamOptions, stop: .stop,
-                          seed: .seed, user: .user, frequencyPenalty: .frequencyPenalty,
-                          presencePenalty: .presencePenalty, trellis: .trellis)
+        try fields.encode(into: &c)
     }
 }
 
@@ -199,13 +190,7 @@ public struct ChatCompletionRequest: Codable, Sendable, Equatable {
         messages = try c.required(.messages)
         maxCompletionTokens = try c.optional(.maxCompletionTokens)
         responseFormat = try c.optional(.responseFormat)
-        fields = OpenAISamplingFields(
-            model: try c.optional(.model), maxTokens: try c.optional(.maxTokens),
-            temperature: try c.optional(.temperature), topP: try c.optional(.topP), n: try c.optional(.n),
-            stream: try c.optional(.stream), streamOptions: try c.optional(.streamOptions),
-            stop: try c.optional(.stop), seed: try c.optional(.seed), user: try c.optional(.user),
-            frequencyPenalty: try c.optional(.frequencyPenalty), presencePenalty: try c.optional(.presencePenalty),
-            trellis: try c.optional(.trellis))
+        fields = try OpenAISamplingFields(from: c)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -213,31 +198,55 @@ public struct ChatCompletionRequest: Codable, Sendable, Equatable {
         try c.encode(messages, forKey: .messages)
         try c.encodeIfPresent(maxCompletionTokens, forKey: .maxCompletionTokens)
         try c.encodeIfPresent(responseFormat, forKey: .responseFormat)
-        try fields.encode(into: &c, model: .model, maxTokens: .maxTokens, temperature: .temperature,
-                          topP: .topP, n: .n, stream: .stream, streamOptions: .streamOptions, stop: .stop,
-                          seed: .seed, user: .user, frequencyPenalty: .frequencyPenalty,
-                          presencePenalty: .presencePenalty, trellis: .trellis)
+        try fields.encode(into: &c)
     }
 }
 
+/// Coding keys of a request that carries the shared OpenAI fields, so they are decoded and
+/// encoded in one place (each request's enum names the same cases).
+protocol OpenAISamplingKeys: CodingKey, CaseIterable {
+    static var model: Self { get }
+    static var maxTokens: Self { get }
+    static var temperature: Self { get }
+    static var topP: Self { get }
+    static var n: Self { get }
+    static var stream: Self { get }
+    static var streamOptions: Self { get }
+    static var stop: Self { get }
+    static var seed: Self { get }
+    static var user: Self { get }
+    static var frequencyPenalty: Self { get }
+    static var presencePenalty: Self { get }
+    static var trellis: Self { get }
+}
+
+extension CompletionRequest.CodingKeys: OpenAISamplingKeys {}
+extension ChatCompletionRequest.CodingKeys: OpenAISamplingKeys {}
+
 extension OpenAISamplingFields {
-    // swiftlint:disable:next function_parameter_count
-    func encode<K: CodingKey>(into c: inout KeyedEncodingContainer<K>, model: K, maxTokens: K, temperature: K,
-                              topP: K, n: K, stream: K, streamOptions: K, stop: K, seed: K, user: K,
-                              frequencyPenalty: K, presencePenalty: K, trellis: K) throws {
-        try c.encodeIfPresent(self.model, forKey: model)
-        try c.encodeIfPresent(self.maxTokens, forKey: maxTokens)
-        try c.encodeIfPresent(self.temperature, forKey: temperature)
-        try c.encodeIfPresent(self.topP, forKey: topP)
-        try c.encodeIfPresent(self.n, forKey: n)
-        try c.encodeIfPresent(self.stream, forKey: stream)
-        try c.encodeIfPresent(self.streamOptions, forKey: streamOptions)
-        try c.encodeIfPresent(self.stop, forKey: stop)
-        try c.encodeIfPresent(self.seed, forKey: seed)
-        try c.encodeIfPresent(self.user, forKey: user)
-        try c.encodeIfPresent(self.frequencyPenalty, forKey: frequencyPenalty)
-        try c.encodeIfPresent(self.presencePenalty, forKey: presencePenalty)
-        try c.encodeIfPresent(self.trellis, forKey: trellis)
+    init<K: OpenAISamplingKeys>(from c: StrictContainer<K>) throws {
+        self.init(model: try c.optional(.model), maxTokens: try c.optional(.maxTokens),
+                  temperature: try c.optional(.temperature), topP: try c.optional(.topP), n: try c.optional(.n),
+                  stream: try c.optional(.stream), streamOptions: try c.optional(.streamOptions),
+                  stop: try c.optional(.stop), seed: try c.optional(.seed), user: try c.optional(.user),
+                  frequencyPenalty: try c.optional(.frequencyPenalty),
+                  presencePenalty: try c.optional(.presencePenalty), trellis: try c.optional(.trellis))
+    }
+
+    func encode<K: OpenAISamplingKeys>(into c: inout KeyedEncodingContainer<K>) throws {
+        try c.encodeIfPresent(model, forKey: .model)
+        try c.encodeIfPresent(maxTokens, forKey: .maxTokens)
+        try c.encodeIfPresent(temperature, forKey: .temperature)
+        try c.encodeIfPresent(topP, forKey: .topP)
+        try c.encodeIfPresent(n, forKey: .n)
+        try c.encodeIfPresent(stream, forKey: .stream)
+        try c.encodeIfPresent(streamOptions, forKey: .streamOptions)
+        try c.encodeIfPresent(stop, forKey: .stop)
+        try c.encodeIfPresent(seed, forKey: .seed)
+        try c.encodeIfPresent(user, forKey: .user)
+        try c.encodeIfPresent(frequencyPenalty, forKey: .frequencyPenalty)
+        try c.encodeIfPresent(presencePenalty, forKey: .presencePenalty)
+        try c.encodeIfPresent(trellis, forKey: .trellis)
     }
 }
 

@@ -1004,21 +1004,13 @@ enum OpenAPIDocument {
           "type"
         ]
       },
-      "CompletionRequest": {
+      "OpenAISamplingFields": {
         "type": "object",
-        "additionalProperties": false,
+        "description": "Fields common to the two OpenAI-compatible requests (each request adds its own and rejects any other).",
         "properties": {
-          "prompt": {
-            "type": "string"
-          },
           "model": {
             "type": "string",
             "description": "Must be empty or the served model's name."
-          },
-          "max_tokens": {
-            "type": "integer",
-            "description": "Default 16, bound max_new_tokens.",
-            "minimum": 1
           },
           "temperature": {
             "type": "number",
@@ -1076,24 +1068,43 @@ enum OpenAPIDocument {
           "trellis": {
             "$ref": "#/components/schemas/TrellisExtension"
           }
+        }
+      },
+      "CompletionRequest": {
+        "type": "object",
+        "allOf": [
+          {
+            "$ref": "#/components/schemas/OpenAISamplingFields"
+          }
+        ],
+        "properties": {
+          "prompt": {
+            "type": "string"
+          },
+          "max_tokens": {
+            "type": "integer",
+            "description": "Default 16, bound max_new_tokens.",
+            "minimum": 1
+          }
         },
         "required": [
           "prompt"
-        ]
+        ],
+        "unevaluatedProperties": false
       },
       "ChatCompletionRequest": {
         "type": "object",
-        "additionalProperties": false,
+        "allOf": [
+          {
+            "$ref": "#/components/schemas/OpenAISamplingFields"
+          }
+        ],
         "properties": {
           "messages": {
             "type": "array",
             "items": {
               "$ref": "#/components/schemas/ChatMessage"
             }
-          },
-          "model": {
-            "type": "string",
-            "description": "Must be empty or the served model's name."
           },
           "max_tokens": {
             "type": "integer",
@@ -1106,67 +1117,12 @@ enum OpenAPIDocument {
           },
           "response_format": {
             "$ref": "#/components/schemas/ResponseFormat"
-          },
-          "temperature": {
-            "type": "number",
-            "description": "Default 1.",
-            "minimum": 0,
-            "maximum": 2
-          },
-          "top_p": {
-            "type": "number",
-            "exclusiveMinimum": 0,
-            "maximum": 1
-          },
-          "n": {
-            "type": "integer",
-            "description": "Only 1.",
-            "minimum": 1,
-            "maximum": 1
-          },
-          "stream": {
-            "type": "boolean",
-            "description": "Server-sent events."
-          },
-          "stream_options": {
-            "$ref": "#/components/schemas/StreamOptions"
-          },
-          "stop": {
-            "oneOf": [
-              {
-                "type": "string"
-              },
-              {
-                "type": "array",
-                "items": {
-                  "type": "string"
-                }
-              }
-            ]
-          },
-          "seed": {
-            "type": "integer",
-            "minimum": 0
-          },
-          "user": {
-            "type": "string",
-            "description": "Ignored."
-          },
-          "frequency_penalty": {
-            "type": "number",
-            "description": "Only 0."
-          },
-          "presence_penalty": {
-            "type": "number",
-            "description": "Only 0."
-          },
-          "trellis": {
-            "$ref": "#/components/schemas/TrellisExtension"
           }
         },
         "required": [
           "messages"
-        ]
+        ],
+        "unevaluatedProperties": false
       },
       "CompletionChoice": {
         "type": "object",
@@ -1347,6 +1303,5 @@ enum OpenAPIDocument {
     }
   }
 }
-
 """#
 }
