@@ -66,7 +66,8 @@ struct EvalSearchCommand: ParsableCommand {
         case "held-out": queries = queries.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
         default: throw ValidationError("--half takes all, fit or held-out")
         }
-        let needSEAL = selected.contains(.seal) || (selected.contains(.hybrid) && configuredHybrid().usesSEAL)
+        let hybridConfig = try configuredHybrid()
+        let needSEAL = selected.contains(.seal) || (selected.contains(.hybrid) && hybridConfig.usesSEAL)
         var options = SEALOptions()
         if let prompt { options.prompt = prompt }
         let engine = try Engine(modelPath: try modelOptions.resolvedPath())
@@ -76,7 +77,6 @@ struct EvalSearchCommand: ParsableCommand {
         var keyOf: [PassageID: String] = [:]
         try corpusStore.forEachPassage { keyOf[$0.id] = $0.key }
 
-        let hybridConfig = configuredHybrid()
         let hybrid = HybridSearcher(seal: seal, configuration: hybridConfig)
         let dumpHandle = try dump.map { path -> FileHandle in
             FileManager.default.createFile(atPath: path, contents: nil)
@@ -209,7 +209,7 @@ struct EvalSearchCommand: ParsableCommand {
             print("rescoring weights (b = BM25, s = SEAL, q = query likelihood), best \(min(verboseGrid ? byFit.count : 8, byFit.count)) of \(byFit.count) by fit nDCG@10:")
             for name in byFit.prefix(verboseGrid ? byFit.count : 8) { line(name) }
             for name in ["rerank b=0.0 s=0.0 q=1.0", "rerank b=1.0 s=0.0 q=0.0"] where !byFit.prefix(8).contains(name) { line(name) }
-            print("chosen on fit: \(byFit[0]) (first stage \(hybridConfig.usesSEAL ? "\(hybridConfig.firstStage)" : "BM25"), head \(hybridConfig.rerankDepth), \(hybridConfig.likelihood.passageTokenBudget) passage tokens)")
+            print("chosen on fit: \(byFit[0]) (first stage \(hybridConfig.usesSEAL ? "\(hybridConfig.firstStage)" : "BM25"), head \(hybridConfig.rerankDepth), \(hybridConfig.likelihood.passageTokenBudget) + \(hybridConfig.likelihood.passageTailTokens) passage tokens)")
         }
         let n = Double(max(queries.count, 1))
         if selected.contains(.bm25) { print(String(format: "bm25: %.1f queries/s", n / max(bm25Seconds, 1e-9))) }
@@ -229,7 +229,9 @@ struct EvalSearchCommand: ParsableCommand {
         }
     }
 
-    func configuredHybrid() -> HybridConfiguration {
+    /// The hybrid's defaults with this command's overrides; a rescoring prompt must hold exactly
+    /// one `{passage}`.
+    func configuredHybrid() throws -> HybridConfiguration {
         var c = HybridConfiguration()
         if let hybridSEAL { c.usesSEAL = hybridSEAL }
         if let rerankDepth { c.rerankDepth = rerankDepth }
@@ -237,7 +239,9 @@ struct EvalSearchCommand: ParsableCommand {
         if let passageTailTokens { c.likelihood.passageTailTokens = passageTailTokens }
         if let rescorePrompt {
             let parts = rescorePrompt.components(separatedBy: "{passage}")
-            if parts.count == 2 { c.likelihood.passagePrefix = parts[0]; c.likelihood.querySuffix = parts[1] }
+            guard parts.count == 2 else { throw ValidationError("--rescore-prompt needs exactly one {passage}, got \(parts.count - 1)") }
+            c.likelihood.passagePrefix = parts[0]
+            c.likelihood.querySuffix = parts[1]
         }
         return c
     }
