@@ -32,4 +32,10 @@ final class EvalSearchOptionsTests: XCTestCase {
             }
         }
     }
+
+    func testHeadNormalizationParsesAndRejectsUnknownNames() throws {
+        XCTAssertEqual(try EvalSearchCommand.parse(["--head-normalization", "zscore"]).configuredHybrid().headNormalization, .zScore)
+        XCTAssertEqual(try EvalSearchCommand.parse(["--head-normalization", "minmax"]).configuredHybrid().headNormalization, .minMax)
+        XCTAssertThrowsError(try EvalSearchCommand.parse(["--head-normalization", "rank"]).configuredHybrid())
+    }
 }

@@ -3,8 +3,8 @@ import TrellisStore
 
 /// The hybrid's configuration: a first-stage fusion of SEAL and BM25 over each one's top
 /// `depth` (BM25 alone without `usesSEAL`), then (when `rerankDepth > 0`) query-likelihood rescoring of the first-stage top
-/// `rerankDepth`, reordered by bm25Weight·ŝ_bm25 + sealWeight·ŝ_seal + likelihoodWeight·ŝ_ql
-/// (`RankFusion.rerankHead`). Defaults chosen on the even-position SciFact train queries
+/// `rerankDepth`, reordered by bm25Weight·ŝ_bm25 + sealWeight·ŝ_seal + likelihoodWeight·ŝ_ql, ŝ each
+/// list normalized over the head by `headNormalization` (`RankFusion.rerankHead`). Defaults chosen on the even-position SciFact train queries
 /// (BENCHMARKS.md, "Passage search").
 public struct HybridConfiguration: Sendable, Equatable {
     /// Whether SEAL runs at all; without it the first stage is BM25 alone and SEAL's weight is
@@ -16,6 +16,8 @@ public struct HybridConfiguration: Sendable, Equatable {
     public var bm25Weight: Double = 0.5
     public var sealWeight: Double = 0
     public var likelihoodWeight: Double = 0.5
+    /// How each list's scores are normalized over the rescored head before the weighted sum.
+    public var headNormalization: ScoreNormalization = .minMax
     public var likelihood = QueryLikelihoodOptions()
 
     public init() {}
@@ -45,7 +47,8 @@ public final class HybridSearcher {
         let rescored = try rescore(query: query, ids: ids)
         let hits = RankFusion.rerankHead(firstStage: first, depth: c.rerankDepth,
                                          lists: [(b, c.bm25Weight), (s.hits, c.usesSEAL ? c.sealWeight : 0)],
-                                         rescored: rescored, rescoreWeight: c.likelihoodWeight, limit: limit)
+                                         rescored: rescored, rescoreWeight: c.likelihoodWeight, limit: limit,
+                                         normalization: c.headNormalization)
         return (hits, s.ngrams)
     }
 
