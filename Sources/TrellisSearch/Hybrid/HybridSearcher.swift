@@ -12,13 +12,20 @@ public struct HybridConfiguration: Sendable, Equatable {
     public var usesSEAL: Bool = false
     public var firstStage: FusionMethod = .linear(sealWeight: 0.2)
     public var depth: Int = 100
-    public var rerankDepth: Int = 20
+    public var rerankDepth: Int = 30
     public var bm25Weight: Double = 0.5
     public var sealWeight: Double = 0
     public var likelihoodWeight: Double = 0.5
     /// How each list's scores are normalized over the rescored head before the weighted sum.
-    public var headNormalization: ScoreNormalization = .minMax
-    public var likelihood = QueryLikelihoodOptions()
+    public var headNormalization: ScoreNormalization = .zScore
+    /// Rescoring prompt: the passage's first 64 and last 64 indexed tokens (abstracts state their
+    /// findings at the end; session 4 in BENCHMARKS.md).
+    public var likelihood: QueryLikelihoodOptions = {
+        var options = QueryLikelihoodOptions()
+        options.passageTokenBudget = 64
+        options.passageTailTokens = 64
+        return options
+    }()
 
     public init() {}
 }

@@ -2,7 +2,8 @@ import Foundation
 import TrellisCore
 
 /// Settings of `QueryLikelihoodReranker`. Defaults chosen under the CPU budget of a full SciFact
-/// train run (see BENCHMARKS.md, "Passage search").
+/// train run (see BENCHMARKS.md, "Passage search"); the hybrid overrides the passage budgets
+/// (`HybridConfiguration.likelihood`: 64 head + 64 tail tokens).
 public struct QueryLikelihoodOptions: Sendable, Equatable {
     /// Passage tokens kept from the start (title, then text) before the query is scored.
     public var passageTokenBudget: Int = 96
