@@ -33,6 +33,8 @@ struct EvalSearchCommand: ParsableCommand {
     @Option(help: "Hybrid: first-stage passages rescored by query likelihood (0: none; default: the hybrid's).") var rerankDepth: Int?
     @Option(help: "Hybrid: passage tokens kept for rescoring (default: the hybrid's).") var passageTokens: Int?
     @Option(help: "Hybrid: passage tokens also kept from the end of long passages for rescoring (default: the hybrid's).") var passageTailTokens: Int?
+    @Option(help: "Hybrid: how BM25 and likelihood scores are normalized over the rescored head, minmax or zscore (default: the hybrid's).")
+    var headNormalization: String?
     @Option(help: "Hybrid: rescoring prompt, PREFIX{passage}SUFFIX; the query follows after a space.") var rescorePrompt: String?
     @Option(help: "Write each query's BM25, SEAL and likelihood scores here (JSONL) for offline study.") var dump: String?
     @Option(help: "Hybrid with a BM25 first stage: keep query-likelihood scores in this JSONL file (resumed if present; default: a temporary file).")
@@ -66,7 +68,8 @@ struct EvalSearchCommand: ParsableCommand {
         case "held-out": queries = queries.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
         default: throw ValidationError("--half takes all, fit or held-out")
         }
-        let needSEAL = selected.contains(.seal) || (selected.contains(.hybrid) && configuredHybrid().usesSEAL)
+        let hybridConfig = try configuredHybrid()
+        let needSEAL = selected.contains(.seal) || (selected.contains(.hybrid) && hybridConfig.usesSEAL)
         var options = SEALOptions()
         if let prompt { options.prompt = prompt }
         let engine = try Engine(modelPath: try modelOptions.resolvedPath())
@@ -76,7 +79,6 @@ struct EvalSearchCommand: ParsableCommand {
         var keyOf: [PassageID: String] = [:]
         try corpusStore.forEachPassage { keyOf[$0.id] = $0.key }
 
-        let hybridConfig = configuredHybrid()
         let hybrid = HybridSearcher(seal: seal, configuration: hybridConfig)
         let dumpHandle = try dump.map { path -> FileHandle in
             FileManager.default.createFile(atPath: path, contents: nil)
@@ -180,7 +182,7 @@ struct EvalSearchCommand: ParsableCommand {
             if likelihoods == nil { rescoreSeconds += Date().timeIntervalSince(t1) }
             func reranked(_ b: Double, _ s: Double, _ l: Double) -> [SearchHit] {
                 RankFusion.rerankHead(firstStage: first, depth: hybridConfig.rerankDepth, lists: [(bm25, b), (hybridConfig.usesSEAL ? mainHits : [], s)],
-                                      rescored: rescored, rescoreWeight: l, limit: 100)
+                                      rescored: rescored, rescoreWeight: l, limit: 100, normalization: hybridConfig.headNormalization)
             }
             record("hybrid (default)", reranked(hybridConfig.bm25Weight, hybridConfig.sealWeight, hybridConfig.likelihoodWeight), relevant, position: qi)
             for w in grid where hybridConfig.usesSEAL || w.seal == 0 { record(String(format: "rerank b=%.1f s=%.1f q=%.1f", w.bm25, w.seal, w.ql), reranked(w.bm25, w.seal, w.ql), relevant, position: qi) }
@@ -209,7 +211,7 @@ struct EvalSearchCommand: ParsableCommand {
             print("rescoring weights (b = BM25, s = SEAL, q = query likelihood), best \(min(verboseGrid ? byFit.count : 8, byFit.count)) of \(byFit.count) by fit nDCG@10:")
             for name in byFit.prefix(verboseGrid ? byFit.count : 8) { line(name) }
             for name in ["rerank b=0.0 s=0.0 q=1.0", "rerank b=1.0 s=0.0 q=0.0"] where !byFit.prefix(8).contains(name) { line(name) }
-            print("chosen on fit: \(byFit[0]) (first stage \(hybridConfig.usesSEAL ? "\(hybridConfig.firstStage)" : "BM25"), head \(hybridConfig.rerankDepth), \(hybridConfig.likelihood.passageTokenBudget) passage tokens)")
+            print("chosen on fit: \(byFit[0]) (first stage \(hybridConfig.usesSEAL ? "\(hybridConfig.firstStage)" : "BM25"), head \(hybridConfig.rerankDepth), \(hybridConfig.likelihood.passageTokenBudget) + \(hybridConfig.likelihood.passageTailTokens) passage tokens, \(hybridConfig.headNormalization.rawValue))")
         }
         let n = Double(max(queries.count, 1))
         if selected.contains(.bm25) { print(String(format: "bm25: %.1f queries/s", n / max(bm25Seconds, 1e-9))) }
@@ -229,15 +231,25 @@ struct EvalSearchCommand: ParsableCommand {
         }
     }
 
-    func configuredHybrid() -> HybridConfiguration {
+    /// The hybrid's defaults with this command's overrides; a rescoring prompt must hold exactly
+    /// one `{passage}`.
+    func configuredHybrid() throws -> HybridConfiguration {
         var c = HybridConfiguration()
         if let hybridSEAL { c.usesSEAL = hybridSEAL }
         if let rerankDepth { c.rerankDepth = rerankDepth }
         if let passageTokens { c.likelihood.passageTokenBudget = passageTokens }
         if let passageTailTokens { c.likelihood.passageTailTokens = passageTailTokens }
+        if let headNormalization {
+            guard let n = ScoreNormalization(rawValue: headNormalization) else {
+                throw ValidationError("--head-normalization takes minmax or zscore, not \(headNormalization)")
+            }
+            c.headNormalization = n
+        }
         if let rescorePrompt {
             let parts = rescorePrompt.components(separatedBy: "{passage}")
-            if parts.count == 2 { c.likelihood.passagePrefix = parts[0]; c.likelihood.querySuffix = parts[1] }
+            guard parts.count == 2 else { throw ValidationError("--rescore-prompt needs exactly one {passage}, got \(parts.count - 1)") }
+            c.likelihood.passagePrefix = parts[0]
+            c.likelihood.querySuffix = parts[1]
         }
         return c
     }

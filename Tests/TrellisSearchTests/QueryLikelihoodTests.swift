@@ -122,4 +122,41 @@ final class QueryLikelihoodTests: XCTestCase {
         XCTAssertEqual(scores[0], toy.logProb(of: query, after: tokenizer.encode("P:abc~gh|")), accuracy: 1e-3)
         XCTAssertEqual(scores[1], toy.logProb(of: query, after: tokenizer.encode("P:abcde|")), accuracy: 1e-3)
     }
+
+    /// Chat markers written in the prompt texts become control tokens; the same marker inside the
+    /// query stays plain text.
+    func testPromptTextsParseSpecialTokensButQueriesDoNot() throws {
+        let tokenizer = MarkerTokenizer()
+        var options = QueryLikelihoodOptions()
+        options.passagePrefix = "<|u|>P:"
+        options.querySuffix = "<|a|>"
+        let toy = ToyModel(vocabularySize: 258, salt: 7)
+        let passage = tokenizer.encode(" text")
+        let scores = try QueryLikelihoodReranker(model: toy, tokenizer: tokenizer, options: options)
+            .scores(query: "q<|a|>", passages: [passage])
+        let prompt = [TokenID(256)] + tokenizer.encode("P:") + passage.prefix(96) + [TokenID(257)]
+        XCTAssertEqual(scores[0], toy.logProb(of: tokenizer.encode(" q<|a|>"), after: prompt), accuracy: 1e-3)
+    }
+}
+
+/// Bytes, plus two markers that become ids 256 ("<|u|>") and 257 ("<|a|>") only when special
+/// tokens are parsed.
+private struct MarkerTokenizer: TextTokenizer {
+    var vocabularySize: Int { 258 }
+    var bosTokenID: TokenID? { nil }
+    var eosTokenID: TokenID? { nil }
+    var addsBOS: Bool { false }
+    func encode(_ text: String, parseSpecial: Bool) -> [TokenID] {
+        guard parseSpecial else { return text.utf8.map { TokenID($0) } }
+        var out: [TokenID] = []
+        var rest = Substring(text)
+        while !rest.isEmpty {
+            if rest.hasPrefix("<|u|>") { out.append(256); rest = rest.dropFirst(5) }
+            else if rest.hasPrefix("<|a|>") { out.append(257); rest = rest.dropFirst(5) }
+            else { out += String(rest.first!).utf8.map { TokenID($0) }; rest = rest.dropFirst() }
+        }
+        return out
+    }
+    func tokenBytes(_ token: TokenID) -> [UInt8] { token < 256 && token >= 0 ? [UInt8(token)] : [] }
+    func isSpecial(_ token: TokenID) -> Bool { token >= 256 }
 }

@@ -60,6 +60,47 @@ final class WeightedFusionTests: XCTestCase {
         XCTAssertEqual(mixed.prefix(3).map(\.passageID), [1, 2, 3])
         XCTAssertEqual(RankFusion.rerankHead(firstStage: first, depth: 0, lists: [], rescored: [], rescoreWeight: 1, limit: 2).map(\.passageID), [1, 2])
     }
+
+    /// z-score fusion of three lists equals a brute-force Σ w·(s − mean)/σ per list (absent = 0), on
+    /// random lists; a constant list contributes 0 under z-score and 1 under min-max.
+    func testZScoreFusionOfThreeListsMatchesBruteForce() {
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<50 {
+            let lists: [[SearchHit]] = (0..<3).map { _ in
+                Array(Set((0..<Int.random(in: 1...8, using: &rng)).map { _ in Int64.random(in: 1...10, using: &rng) }))
+                    .map { SearchHit(passageID: $0, score: Double.random(in: -50...50, using: &rng)) }
+            }
+            let weights = [0.5, 0.2, 0.3]
+            var expected: [Int64: Double] = [:]
+            for (list, w) in zip(lists, weights) {
+                let mean = list.map(\.score).reduce(0, +) / Double(list.count)
+                let sd = (list.map { ($0.score - mean) * ($0.score - mean) }.reduce(0, +) / Double(list.count)).squareRoot()
+                for h in list { expected[h.passageID, default: 0] += w * (sd > 0 ? (h.score - mean) / sd : 0) }
+            }
+            let fused = RankFusion.linear(Array(zip(lists, weights)).map { (hits: $0.0, weight: $0.1) }, limit: 100, normalization: .zScore)
+            XCTAssertEqual(Set(fused.map(\.passageID)), Set(expected.keys))
+            for h in fused { XCTAssertEqual(h.score, expected[h.passageID]!, accuracy: 1e-9) }
+            XCTAssertEqual(fused.map(\.score), fused.map(\.score).sorted(by: >))
+        }
+        let constant = [SearchHit(passageID: 1, score: 3), SearchHit(passageID: 2, score: 3)]
+        XCTAssertEqual(RankFusion.linear([(constant, 1)], limit: 10, normalization: .zScore).map(\.score), [0, 0], accuracy: 0)
+        XCTAssertEqual(RankFusion.linear([(constant, 1)], limit: 10).map(\.score), [1, 1], accuracy: 0)
+    }
+
+    /// Under z-score the head is reordered by the standardized sum and still sits above the tail,
+    /// even though standardized scores are negative.
+    func testRerankHeadWithZScoreKeepsTheHeadAboveTheTail() {
+        let first = (1...5).map { SearchHit(passageID: Int64($0), score: Double(10 - $0)) }
+        let rescored = [SearchHit(passageID: 1, score: -9), SearchHit(passageID: 2, score: -1), SearchHit(passageID: 3, score: -5)]
+        // BM25 over the head 9, 8, 7 → z (1.22, 0, −1.22); likelihood −9, −1, −5 → z (−1.22, 1.22, 0).
+        // Weights 0.5/0.5: 1 → 0, 2 → 0.61, 3 → −0.61.
+        let out = RankFusion.rerankHead(firstStage: first, depth: 3, lists: [(first, 0.5)], rescored: rescored,
+                                        rescoreWeight: 0.5, limit: 10, normalization: .zScore)
+        XCTAssertEqual(out.map(\.passageID), [2, 1, 3, 4, 5])
+        XCTAssertEqual(out.map(\.score), out.map(\.score).sorted(by: >))
+        XCTAssertGreaterThan(out[2].score, out[3].score)
+        XCTAssertEqual(ScoreNormalization.zScore.normalized([]), [])
+    }
 }
 
 private func XCTAssertEqual(_ a: [Double], _ b: [Double], accuracy: Double, file: StaticString = #filePath, line: UInt = #line) {

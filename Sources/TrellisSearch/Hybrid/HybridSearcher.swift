@@ -3,8 +3,8 @@ import TrellisStore
 
 /// The hybrid's configuration: a first-stage fusion of SEAL and BM25 over each one's top
 /// `depth` (BM25 alone without `usesSEAL`), then (when `rerankDepth > 0`) query-likelihood rescoring of the first-stage top
-/// `rerankDepth`, reordered by bm25Weight·ŝ_bm25 + sealWeight·ŝ_seal + likelihoodWeight·ŝ_ql
-/// (`RankFusion.rerankHead`). Defaults chosen on the even-position SciFact train queries
+/// `rerankDepth`, reordered by bm25Weight·ŝ_bm25 + sealWeight·ŝ_seal + likelihoodWeight·ŝ_ql, ŝ each
+/// list normalized over the head by `headNormalization` (`RankFusion.rerankHead`). Defaults chosen on the even-position SciFact train queries
 /// (BENCHMARKS.md, "Passage search").
 public struct HybridConfiguration: Sendable, Equatable {
     /// Whether SEAL runs at all; without it the first stage is BM25 alone and SEAL's weight is
@@ -12,11 +12,20 @@ public struct HybridConfiguration: Sendable, Equatable {
     public var usesSEAL: Bool = false
     public var firstStage: FusionMethod = .linear(sealWeight: 0.2)
     public var depth: Int = 100
-    public var rerankDepth: Int = 20
+    public var rerankDepth: Int = 30
     public var bm25Weight: Double = 0.5
     public var sealWeight: Double = 0
     public var likelihoodWeight: Double = 0.5
-    public var likelihood = QueryLikelihoodOptions()
+    /// How each list's scores are normalized over the rescored head before the weighted sum.
+    public var headNormalization: ScoreNormalization = .zScore
+    /// Rescoring prompt: the passage's first 64 and last 64 indexed tokens (abstracts state their
+    /// findings at the end; session 4 in BENCHMARKS.md).
+    public var likelihood: QueryLikelihoodOptions = {
+        var options = QueryLikelihoodOptions()
+        options.passageTokenBudget = 64
+        options.passageTailTokens = 64
+        return options
+    }()
 
     public init() {}
 }
@@ -45,7 +54,8 @@ public final class HybridSearcher {
         let rescored = try rescore(query: query, ids: ids)
         let hits = RankFusion.rerankHead(firstStage: first, depth: c.rerankDepth,
                                          lists: [(b, c.bm25Weight), (s.hits, c.usesSEAL ? c.sealWeight : 0)],
-                                         rescored: rescored, rescoreWeight: c.likelihoodWeight, limit: limit)
+                                         rescored: rescored, rescoreWeight: c.likelihoodWeight, limit: limit,
+                                         normalization: c.headNormalization)
         return (hits, s.ngrams)
     }
 

@@ -38,19 +38,40 @@ public enum RankFusion {
     }
 }
 
+/// How one list's scores are put on a common scale before a weighted sum (`RankFusion.linear`).
+public enum ScoreNormalization: String, Sendable, Equatable, CaseIterable {
+    /// ŝ = (s − min) / (max − min) over the list; 1 when its scores are all equal.
+    case minMax = "minmax"
+    /// ŝ = (s − mean) / σ over the list (population σ); 0 when its scores are all equal.
+    case zScore = "zscore"
+
+    /// The normalized scores of `scores`, in order. O(n).
+    public func normalized(_ scores: [Double]) -> [Double] {
+        guard !scores.isEmpty else { return [] }
+        switch self {
+        case .minMax:
+            let lo = scores.min()!, span = scores.max()! - lo
+            return scores.map { span > 0 ? ($0 - lo) / span : 1 }
+        case .zScore:
+            let mean = scores.reduce(0, +) / Double(scores.count)
+            let sd = (scores.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(scores.count)).squareRoot()
+            return scores.map { sd > 0 ? ($0 - mean) / sd : 0 }
+        }
+    }
+}
+
 extension RankFusion {
-    /// Weighted sum of min-max normalized scores over any number of lists:
-    /// score(d) = Σ_i w_i·ŝ_i(d), ŝ_i = (s − min_i) / (max_i − min_i) (1 when a list's scores are
-    /// all equal), 0 when d is absent from list i. The first list that carries SEAL matches for d
+    /// Weighted sum of normalized scores over any number of lists:
+    /// score(d) = Σ_i w_i·ŝ_i(d), ŝ_i normalized over list i (`normalization`; min-max by default),
+    /// 0 when d is absent from list i. The first list that carries SEAL matches for d
     /// supplies them. Ties go to the smaller passage id. O(Σ |list| · log).
-    public static func linear(_ lists: [(hits: [SearchHit], weight: Double)], limit: Int) -> [SearchHit] {
+    public static func linear(_ lists: [(hits: [SearchHit], weight: Double)], limit: Int,
+                              normalization: ScoreNormalization = .minMax) -> [SearchHit] {
         var scores: [PassageID: Double] = [:]
         var matches: [PassageID: [SEALMatch]] = [:]
         for (hits, weight) in lists {
-            guard let hi = hits.map(\.score).max(), let lo = hits.map(\.score).min() else { continue }
-            let span = hi - lo
-            for h in hits {
-                scores[h.passageID, default: 0] += weight * (span > 0 ? (h.score - lo) / span : 1)
+            for (h, normalized) in zip(hits, normalization.normalized(hits.map(\.score))) {
+                scores[h.passageID, default: 0] += weight * normalized
                 if matches[h.passageID] == nil, !h.matches.isEmpty { matches[h.passageID] = h.matches }
             }
         }
@@ -59,17 +80,18 @@ extension RankFusion {
     }
 
     /// Second stage: the first `depth` passages of `firstStage` are reordered by
-    /// `linear(lists + [(rescored, rescoreWeight)])` restricted to them, and the rest of
+    /// `linear(lists + [(rescored, rescoreWeight)], normalization:)` restricted to them, and the rest of
     /// `firstStage` follows in its own order. Scores of the reordered head are the fused ones
     /// shifted above every tail score, so the result stays sorted by score.
     public static func rerankHead(firstStage: [SearchHit], depth: Int, lists: [(hits: [SearchHit], weight: Double)],
-                                  rescored: [SearchHit], rescoreWeight: Double, limit: Int) -> [SearchHit] {
+                                  rescored: [SearchHit], rescoreWeight: Double, limit: Int,
+                                  normalization: ScoreNormalization = .minMax) -> [SearchHit] {
         let headIDs = Set(firstStage.prefix(max(depth, 0)).map(\.passageID))
         guard !headIDs.isEmpty else { return Array(firstStage.prefix(max(limit, 0))) }
         let matchesOf = Dictionary(firstStage.map { ($0.passageID, $0.matches) }, uniquingKeysWith: { a, _ in a })
         let restricted = lists.map { (hits: $0.hits.filter { headIDs.contains($0.passageID) }, weight: $0.weight) }
             + [(hits: rescored.filter { headIDs.contains($0.passageID) }, weight: rescoreWeight)]
-        var head = linear(restricted, limit: headIDs.count)
+        var head = linear(restricted, limit: headIDs.count, normalization: normalization)
         // Passages of the head absent from every list (impossible from a fusion, kept for safety).
         let seen = Set(head.map(\.passageID))
         head += firstStage.prefix(depth).filter { !seen.contains($0.passageID) }.map { SearchHit(passageID: $0.passageID, score: 0) }

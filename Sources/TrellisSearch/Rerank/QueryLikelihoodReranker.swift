@@ -2,7 +2,8 @@ import Foundation
 import TrellisCore
 
 /// Settings of `QueryLikelihoodReranker`. Defaults chosen under the CPU budget of a full SciFact
-/// train run (see BENCHMARKS.md, "Passage search").
+/// train run (see BENCHMARKS.md, "Passage search"); the hybrid overrides the passage budgets
+/// (`HybridConfiguration.likelihood`: 64 head + 64 tail tokens).
 public struct QueryLikelihoodOptions: Sendable, Equatable {
     /// Passage tokens kept from the start (title, then text) before the query is scored.
     public var passageTokenBudget: Int = 96
@@ -16,7 +17,8 @@ public struct QueryLikelihoodOptions: Sendable, Equatable {
     /// Upper bound on the query rows of one all-position call (bounds the logit matrix:
     /// rows × vocabulary floats).
     public var maxQueryRowsPerCall: Int = 512
-    /// Text before the passage tokens.
+    /// Text before the passage tokens. Special tokens written in it (and in `querySuffix` and
+    /// `passageGap`), such as the chat markers `<|im_start|>`, are encoded as control tokens.
     public var passagePrefix: String = "Passage:"
     /// Text between the passage and the query; the query follows after one space.
     public var querySuffix: String = "\nA claim supported or refuted by this passage:"
@@ -79,9 +81,11 @@ public final class QueryLikelihoodReranker {
         }
         var head: [TokenID] = []
         if tokenizer.addsBOS, let bos = tokenizer.bosTokenID { head.append(bos) }
-        head += tokenizer.encode(options.passagePrefix)
-        let tail = tokenizer.encode(options.querySuffix)
-        let gap = tokenizer.encode(options.passageGap)
+        // The prompt texts may carry the model's chat markers (`<|im_start|>`): they become control
+        // tokens. Passages are already token ids and queries are encoded as plain text.
+        head += tokenizer.encode(options.passagePrefix, parseSpecial: true)
+        let tail = tokenizer.encode(options.querySuffix, parseSpecial: true)
+        let gap = tokenizer.encode(options.passageGap, parseSpecial: true)
 
         // Distinct queries are encoded once; pairs are grouped by prompt in first-seen order.
         var queryTokens: [String: [TokenID]] = [:]
