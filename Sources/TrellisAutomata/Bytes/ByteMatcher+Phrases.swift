@@ -118,25 +118,7 @@ extension ByteMatcher {
     /// the text length (an open-ended `min_words` no longer needs a cap).
     public static func atLeastWords(_ minWords: Int) throws -> ByteMatcher {
         guard minWords >= 0 else { throw AutomataError.invalidWordRange(min: minWords, max: Int.max) }
-        let nodeCount = (minWords + 1) * 2
-        var next = [Int32](repeating: -1, count: nodeCount * 256)
-        var endAllowed = [Bool](repeating: false, count: nodeCount)
-        for count in 0...minWords {
-            for inWord in 0...1 {
-                let n = count * 2 + inWord
-                endAllowed[n] = count >= minWords
-                for b in 0..<256 {
-                    if isWordByte(UInt8(b)) {
-                        next[n * 256 + b] = Int32(inWord == 1 ? n : min(count + 1, minWords) * 2 + 1)
-                    } else {
-                        next[n * 256 + b] = Int32(count * 2)
-                    }
-                }
-            }
-        }
-        return ByteMatcher(nodeCount: nodeCount, start: 0, next: next,
-                           emit: [UInt32](repeating: 0, count: nodeCount * 256),
-                           endEmit: [UInt32](repeating: 0, count: nodeCount), endAllowed: endAllowed)
+        return wordCounter(top: minWords, minWords: minWords, saturating: true)
     }
 
     /// A matcher counting words (maximal runs of word bytes): node = (count, inside a word);
@@ -145,19 +127,26 @@ extension ByteMatcher {
         guard minWords >= 0, maxWords >= minWords else {
             throw AutomataError.invalidWordRange(min: minWords, max: maxWords)
         }
-        let nodeCount = (maxWords + 1) * 2
+        return wordCounter(top: maxWords, minWords: minWords, saturating: false)
+    }
+
+    /// Node 2·count + inWord for count in 0...top. A word starting at count = top stays at top
+    /// when `saturating`, else has no transition (rejects); ending needs count ≥ minWords.
+    private static func wordCounter(top: Int, minWords: Int, saturating: Bool) -> ByteMatcher {
+        let nodeCount = (top + 1) * 2
         var next = [Int32](repeating: -1, count: nodeCount * 256)
         var endAllowed = [Bool](repeating: false, count: nodeCount)
-        for count in 0...maxWords {
+        for count in 0...top {
             for inWord in 0...1 {
                 let n = count * 2 + inWord
                 endAllowed[n] = count >= minWords
                 for b in 0..<256 {
-                    if isWordByte(UInt8(b)) {
-                        if inWord == 1 { next[n * 256 + b] = Int32(n) }
-                        else if count < maxWords { next[n * 256 + b] = Int32((count + 1) * 2 + 1) }
-                    } else {
+                    if !isWordByte(UInt8(b)) {
                         next[n * 256 + b] = Int32(count * 2)
+                    } else if inWord == 1 {
+                        next[n * 256 + b] = Int32(n)
+                    } else if count < top || saturating {
+                        next[n * 256 + b] = Int32(min(count + 1, top) * 2 + 1)
                     }
                 }
             }
