@@ -49,16 +49,17 @@ void trellis_fill_avx512(trellis_ops *ops);
 
 const trellis_ops *trellis_ops_for(int level);
 
-// Int8 activations (activations_int8.c; the AVX-512 VNNI versions in kernels_avx512_vnni.c).
-void trellis_quantize_activations_scalar(const float *x, int64_t ldx, int64_t n, int64_t cols, void *xq);
-void trellis_matmul_rows_int8_scalar(int format, const void *w, size_t w_row_bytes, int64_t cols,
-                                     const void *xq, int64_t n, float *y, int64_t ldy,
-                                     int64_t r0, int64_t r1, int accumulate);
+// Int16 activations on interleaved weights (interleaved_int16.c; VNNI in kernels_avx512_int16.c).
+size_t trellis_interleaved_tile_bytes(int format);
+void trellis_quantize_activations_int16_scalar(const float *x, int64_t ldx, int64_t n, int64_t cols, void *xq);
+void trellis_matmul_interleaved_scalar(int format, const void *wi, int64_t rows, int64_t cols,
+                                       const void *xq, int64_t n, float *y, int64_t ldy,
+                                       int64_t g0, int64_t g1, int accumulate);
 #if defined(__x86_64__) || defined(_M_X64)
-void trellis_quantize_activations_avx512(const float *x, int64_t ldx, int64_t n, int64_t cols, void *xq);
-void trellis_matmul_rows_int8_vnni(int format, const void *w, size_t w_row_bytes, int64_t cols,
-                                   const void *xq, int64_t n, float *y, int64_t ldy,
-                                   int64_t r0, int64_t r1, int accumulate);
+void trellis_quantize_activations_int16_avx512(const float *x, int64_t ldx, int64_t n, int64_t cols, void *xq);
+void trellis_matmul_interleaved_vnni(int format, const void *wi, int64_t rows, int64_t cols,
+                                     const void *xq, int64_t n, float *y, int64_t ldy,
+                                     int64_t g0, int64_t g1, int accumulate);
 #endif
 
 static inline uint16_t trellis_load_u16(const void *p) {

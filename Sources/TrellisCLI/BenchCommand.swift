@@ -33,7 +33,7 @@ struct BenchCommand: ParsableCommand {
 
     struct Kernels: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Matrix kernels alone on SmolLM2-135M shapes (random weights): GMAC/s at 1 and 8 rows, float32 and int8 activations.")
+            abstract: "Matrix kernels alone on SmolLM2-135M shapes (random weights): GMAC/s at 1 and 8 rows, float32 and int16 activations.")
         @Option(help: "Threads (default: one per core).") var threads: Int?
         @Option(help: "Rounds per measure (best and median are reported).") var rounds: Int = 9
         @Flag(help: "Time the calling thread's CPU time, not wall time (steadier on a loaded machine; use with --threads 1).")

@@ -43,6 +43,19 @@ public final class MappedFile: @unchecked Sendable {
         if let base { munmap(UnsafeMutableRawPointer(mutating: base), count) }
     }
 
+    /// Drops the resident pages wholly inside `range` (which must lie in this mapping) from the
+    /// process: a part whose bytes were copied elsewhere stops counting towards resident memory,
+    /// and is read back from the file if touched again. Nothing outside the mapping is touched.
+    public func releasePages(_ range: UnsafeRawBufferPointer) {
+        guard let base, let start = range.baseAddress, start >= base,
+              start + range.count <= base + count else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let first = (Int(bitPattern: start) + page - 1) / page * page
+        let end = (Int(bitPattern: start) + range.count) / page * page
+        guard end > first, let pointer = UnsafeMutableRawPointer(bitPattern: first) else { return }
+        _ = madvise(pointer, end - first, Int32(MADV_DONTNEED))
+    }
+
     /// The mapped bytes (empty for an empty file).
     public var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
 }

@@ -41,6 +41,10 @@ public final class GGUFFile: @unchecked Sendable {
     private let tensorIndex: [String: Int]
     private let mapping: MappedFile
 
+    /// Drops the resident pages of `bytes` (inside this file's mapping; see
+    /// `MappedFile.releasePages`), e.g. once a tensor has been copied into another layout.
+    public func releasePages(_ bytes: UnsafeRawBufferPointer) { mapping.releasePages(bytes) }
+
     public convenience init(path: String) throws {
         try self.init(mapping: try MappedFile(path: path))
     }

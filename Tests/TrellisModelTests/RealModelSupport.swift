@@ -7,15 +7,29 @@ import TrellisTestSupport
 /// The default model, loaded once for all real-model tests, or an XCTSkip saying how to get it.
 enum RealModel {
     nonisolated(unsafe) private static var loaded: TransformerModel?
+    nonisolated(unsafe) private static var loadedFloat: TransformerModel?
 
+    /// With the default options (int16 activations where the CPU has AVX-512 VNNI).
     static func shared() throws -> TransformerModel {
         if let loaded { return loaded }
+        let model = try TransformerModel(path: try path())
+        loaded = model
+        return model
+    }
+
+    /// With float32 activations everywhere.
+    static func sharedFloat() throws -> TransformerModel {
+        if let loadedFloat { return loadedFloat }
+        let model = try TransformerModel(path: try path(), options: RuntimeOptions(int16Activations: false))
+        loadedFloat = model
+        return model
+    }
+
+    private static func path() throws -> String {
         guard let path = TestPaths.defaultModel else {
             throw XCTSkip("default model absent: run `trellis model fetch` (or set TRELLIS_MODEL) to run real-model tests")
         }
-        let model = try TransformerModel(path: path)
-        loaded = model
-        return model
+        return path
     }
 
     /// The reference's logit cases: from shared/reference when present, else the embedded copy.

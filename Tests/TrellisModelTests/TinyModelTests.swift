@@ -1,11 +1,14 @@
 import XCTest
 import TrellisCore
 import TrellisGGUF
+import TrellisKernels
 import TrellisTestSupport
 @testable import TrellisModel
 
 /// Float32 runtime vs the Double plain twin on tiny random models: logits agree within this.
 let tinyModelTolerance: Float = 1e-4
+/// The same with int16 activations (their rounding, max|x| / 65534 per element, dominates).
+let tinyModelInt16Tolerance: Float = 5e-3   // measured up to 0.0020
 
 final class TinyModelTests: XCTestCase {
     func model(_ spec: TinyTransformerSpec, options: RuntimeOptions = RuntimeOptions()) throws -> (TransformerModel, String) {
@@ -47,6 +50,9 @@ final class TinyModelTests: XCTestCase {
 
         for (label, spec) in variants {
             try checkAgainstPlainTwin(label, spec, denseFrom: nil)
+            if InterleavedWeights.isFast && spec.matrixType != .f32 {
+                try checkAgainstPlainTwin(label + ", int16 activations", spec, denseFrom: nil, int16: true)
+            }
         }
         // The same with products of 4+ rows on sgemm over float32 copies.
         try checkAgainstPlainTwin("llama tied Q4_1, sgemm", TinyTransformerSpec(), denseFrom: 4)
@@ -55,9 +61,10 @@ final class TinyModelTests: XCTestCase {
         try checkAgainstPlainTwin("qwen2, sgemm", qwen, denseFrom: 4)
     }
 
-    func checkAgainstPlainTwin(_ label: String, _ spec: TinyTransformerSpec, denseFrom: Int?) throws {
+    func checkAgainstPlainTwin(_ label: String, _ spec: TinyTransformerSpec, denseFrom: Int?, int16: Bool = false) throws {
+        let tinyModelTolerance = int16 ? tinyModelInt16Tolerance : TrellisModelTests.tinyModelTolerance
         do {
-            let (m, path) = try model(spec, options: RuntimeOptions(pageSize: 8))
+            let (m, path) = try model(spec, options: RuntimeOptions(pageSize: 8, int16Activations: int16))
             if let denseFrom { m.setDenseRowThreshold(denseFrom) }
             let plain = try PlainTransformer(path: path)
             let tokens = randomTokens(24, vocabulary: spec.vocabularySize, seed: spec.seed)

@@ -90,39 +90,49 @@ void trellis_scale(int level, float *x, float a, int64_t count);
 /// sum x[i] * y[i].
 float trellis_dot(int level, const float *x, const float *y, int64_t count);
 
-// ---- Int8 activations ------------------------------------------------------------------
-// A second way to run a product on Q4_0, Q4_1 and Q8_0 weights: each activation row is first
-// quantized per 32-element block to int8 with a float scale (d = max|x| / 127, q = round(x / d),
-// as GGML's Q8 activations), and the block dot products run on integers (AVX-512 VNNI vpdpbusd:
-// 64 multiply-adds per instruction), scaled once per block. Error: |x . w - result| <=
-// sum over blocks of (d_x / 2) * sum|w - c| (rounding of x; c = m + 8 d for Q4_1, else 0) plus
-// float rounding. The float path stays the reference; callers choose per product.
+// ---- Int16 activations on row-interleaved weights ----------------------------------------
+// The default product for Q4_0, Q4_1 and Q8_0 weights on CPUs with AVX-512 VNNI. The weights
+// are copied once into an interleaved layout; each activation row is quantized per 32-element
+// block to int16 (d = max|x| / 32767, q = round(x / d), |q| <= 32767) with the block's float
+// sum, and every block product runs exactly on integers (vpdpwssd), then
+//     y[r] += float(sum_k q_k * w_int[r, k]) * (d_w[r] * d_x) + m[r] * sum_x
+// (m = the Q4_1 min; -8 d_w for Q4_0; no term for Q8_0). The only error against the float
+// product is the rounding of x, at most max|x_b| / 65534 per element: 256 times smaller than
+// int8 activations, well inside the runtime's reference tolerance.
 //
-// Quantized activations ("packed rows"): row i of n is trellis_int8_row_bytes(cols) bytes at
-// xq + i * trellis_int8_row_bytes(cols); blocks are grouped by four, each group 256 bytes:
-//   bytes   0..63   int8 elements 0..15 of the group's blocks 0..3 (16 bytes each),
-//   bytes  64..127  int8 elements 16..31 of the same blocks,
-//   bytes 128..191  float d of block k in lanes 4k..4k+3,
-//   bytes 192..255  float sum of block k's float inputs in lane 4k (other lanes 0).
-// Blocks past the row's end (the last group may be partial) are all zero.
+// Interleaved weights: rows in groups of 16 (the last group padded with zero rows); group g's
+// tiles, one per 32-column block, are contiguous, tile (g, b) at
+// (g * blocks + b) * trellis_interleaved_tile_bytes(format). In a tile, "pair register" p < 16
+// holds, as 16-bit words 2r and 2r + 1, the integer weights (r, 2p) and (r, 2p + 1) of row r:
+//   Q4_0 / Q4_1 (288 / 320 bytes): 8 chunks of 32 bytes; byte j of chunk c holds word j of pair
+//     register 2c in its low nibble and of 2c + 1 in its high nibble (nibbles 0..15); then 16
+//     halves d; then (Q4_1) 16 halves m.
+//   Q8_0 (544 bytes): 16 chunks of 32 int8, chunk p = pair register p's words; then 16 halves d.
+// Int16 activation rows: trellis_int16_row_bytes(cols) bytes each: blocks x 64 bytes of int16,
+// then blocks floats d_x, then blocks float sums.
 
-/// Bytes of one packed row of `cols` activations (cols % 32 == 0), 0 otherwise.
-size_t trellis_int8_row_bytes(int64_t cols);
-/// 1 if the int8 product runs on this CPU's vector integer dot instructions (AVX-512 VNNI);
-/// 0 means trellis_matmul_rows_int8 would run the scalar twin (correct but slow).
-int trellis_int8_fast(void);
-/// 1 if `format` has an int8 product (Q4_0, Q4_1, Q8_0).
-int trellis_int8_supports(int format);
-/// Packs rows x[i * ldx ...] (i < n, cols % 32 == 0) into `xq` (n * trellis_int8_row_bytes).
-/// `level` SCALAR uses plain C; any other level the fastest code the CPU has (same bytes).
-void trellis_quantize_activations(int level, const float *x, int64_t ldx, int64_t n, int64_t cols,
-                                  void *xq);
-/// Y[i, r] (+)= dot(packed row i, W[r, :]) for i < n, r0 <= r < r1 (format in Q4_0/Q4_1/Q8_0).
-/// `level` SCALAR runs the scalar twin; any other level the VNNI kernel when
-/// trellis_int8_fast(), else the scalar twin.
-void trellis_matmul_rows_int8(int level, int format, const void *w, size_t w_row_bytes,
-                              int64_t cols, const void *xq, int64_t n,
-                              float *y, int64_t ldy, int64_t r0, int64_t r1, int accumulate);
+/// 1 if `format` has an interleaved int16 product (Q4_0, Q4_1, Q8_0).
+int trellis_interleaved_supports(int format);
+/// 1 if the int16 product runs on AVX-512 VNNI; 0 means the scalar twin (correct but slow).
+int trellis_int16_fast(void);
+/// Bytes of the interleaved copy of a rows x cols matrix; 0 if unsupported or cols % 32 != 0.
+size_t trellis_interleaved_bytes(int format, int64_t rows, int64_t cols);
+/// Writes row groups [g0, g1) of the interleaved copy of W (rows x cols, rows w_row_bytes apart)
+/// into `out` (trellis_interleaved_bytes long; groups may be written by different threads).
+void trellis_interleave_weights(int format, const void *w, size_t w_row_bytes, int64_t rows,
+                                int64_t cols, int64_t g0, int64_t g1, void *out);
+/// Bytes of one int16 activation row of `cols` (a multiple of 32), 0 otherwise.
+size_t trellis_int16_row_bytes(int64_t cols);
+/// Quantizes rows x[i * ldx ...] (i < n) into `xq` (n * trellis_int16_row_bytes). `level`
+/// SCALAR uses plain C; any other level the fastest code the CPU has (same values and scales).
+void trellis_quantize_activations_int16(int level, const float *x, int64_t ldx, int64_t n,
+                                        int64_t cols, void *xq);
+/// Y[i, r] (+)= row i of xq . W[r, :] for i < n and every row r of groups [g0, g1) (r < rows).
+/// `level` SCALAR runs the scalar twin (same result bit for bit); any other level the VNNI
+/// kernel when trellis_int16_fast(), else the twin.
+void trellis_matmul_interleaved(int level, int format, const void *wi, int64_t rows, int64_t cols,
+                                const void *xq, int64_t n, float *y, int64_t ldy,
+                                int64_t g0, int64_t g1, int accumulate);
 
 // ---- Worker pool -------------------------------------------------------------------------
 // A fixed set of persistent threads. The calling thread takes part, so a pool of `threads`

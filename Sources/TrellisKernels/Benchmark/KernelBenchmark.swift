@@ -10,7 +10,8 @@ import Darwin
 /// of 64, vocabulary 49152; Q4_1 layers and a Q8_0 tied head) with random weights of the
 /// real sizes, so memory traffic is realistic (96 MB per token, more than the L3 cache).
 /// `trellis bench runtime` prints `run()`. Reports pool dispatch overhead, GMAC/s per matrix
-/// at n = 1, 2, 4, 8 (and on int8 activations where VNNI runs), one full token of matrix
+/// at n = 1, 2, 4, 8 (float32 activations, and int16 activations on interleaved weights where
+/// VNNI runs), one full token of matrix
 /// products (210 layer products + head) at n = 1 and n = 8 on the pool and on one thread, and prefill-sized products against
 /// OpenBLAS sgemm on dequantized weights. Times are wall clock, "best / median" of `rounds`
 /// (the best is the machine's capability, the median shows the noise of a shared host).
@@ -43,7 +44,7 @@ public enum KernelBenchmark {
                      + "\(microseconds(dispatch)) us")
 
         let maxN = 512
-        let packed = Int8Activations()
+        let packed = Int16Activations()
         let x = randomInput(maxN * 1536, seed: 7)
         var y = [Float](repeating: 0, count: max(maxN * 1536, 8 * vocabulary))
 
@@ -54,14 +55,15 @@ public enum KernelBenchmark {
         ]
         for (name, format, rows, cols) in singles {
             let storage = try WeightStorage(randomFormat: format, rows: rows, cols: cols, seed: UInt64(rows * cols))
+            let interleaved = InterleavedWeights.isFast ? try InterleavedWeights(storage.matrix, pool: pool) : nil
             var parts: [String] = []
             for n in [1, 2, 4, 8] {
                 let best = timings(rounds, cpuTime: cpuTime) { product(pool, storage.matrix, x, n, &y, level) }.best
                 let rate = Double(rows * cols * n) / best / 1e9
                 parts.append("n=\(n) \(fixed(rate, 1)) GMAC/s (\(fixed(best * 1e6, 1)) us)")
-                if n > 1 && Int8Activations.isFast {
-                    let best = timings(rounds, cpuTime: cpuTime) { int8Product(pool, storage.matrix, x, n, &y, packed, level) }.best
-                    parts.append("int8 \(fixed(Double(rows * cols * n) / best / 1e9, 1))")
+                if let interleaved {
+                    let best = timings(rounds, cpuTime: cpuTime) { int16Product(pool, interleaved, x, n, &y, packed, level) }.best
+                    parts.append("int16 \(fixed(Double(rows * cols * n) / best / 1e9, 1))")
                 }
             }
             lines.append("\(name): " + parts.joined(separator: ", "))
@@ -80,6 +82,9 @@ public enum KernelBenchmark {
         let bytesPerToken = layerWeights.reduce(0) { $0 + $1.matrix.byteCount } + head.matrix.byteCount
         let megaMACs = Double(macsPerToken) / 1e6, megabytes = Double(bytesPerToken) / 1e6
         lines.append("token: \(layerWeights.count + 1) products, \(fixed(megaMACs, 1)) M MAC, \(fixed(megabytes, 1)) MB of weights")
+        let interleavedLayers = InterleavedWeights.isFast
+            ? try layerWeights.map { try InterleavedWeights($0.matrix, pool: pool) } : []
+        let interleavedHead = InterleavedWeights.isFast ? try InterleavedWeights(head.matrix, pool: pool) : nil
         let single = try ComputePool(threads: 1)
         for (label, runner) in [("", pool), (" on 1 thread", single)] {
             for n in [1, 8] {
@@ -93,15 +98,17 @@ public enum KernelBenchmark {
                              + "(\(fixed(rate, 1)) GMAC/s, \(fixed(bandwidth, 1)) GB/s of weights, "
                              + "\(fixed(Double(n) / time.best, 0)) tokens/s of products)")
             }
-            if Int8Activations.isFast {
-                // Int8 activations, quantized once per product as the runtime does.
-                let n = 8
-                let time = timings(rounds, cpuTime: cpuTime) {
-                    for storage in layerWeights { int8Product(runner, storage.matrix, x, n, &y, packed, level) }
-                    int8Product(runner, head.matrix, x, n, &y, packed, level)
+            if !interleavedLayers.isEmpty, let interleavedHead {
+                // Int16 activations, quantized once per product as the runtime does.
+                for n in [1, 8] {
+                    let time = timings(rounds, cpuTime: cpuTime) {
+                        for w in interleavedLayers { int16Product(runner, w, x, n, &y, packed, level) }
+                        int16Product(runner, interleavedHead, x, n, &y, packed, level)
+                    }
+                    lines.append("token n=\(n) int16\(label): \(fixed(time.best * 1e3, 2)) / \(fixed(time.median * 1e3, 2)) ms "
+                                 + "(\(fixed(Double(macsPerToken * n) / time.best / 1e9, 1)) GMAC/s, "
+                                 + "\(fixed(Double(n) / time.best, 0)) tokens/s of products)")
                 }
-                lines.append("token n=\(n) int8\(label): \(fixed(time.best * 1e3, 2)) / \(fixed(time.median * 1e3, 2)) ms "
-                             + "(\(fixed(Double(macsPerToken * n) / time.best / 1e9, 1)) GMAC/s)")
             }
         }
 
@@ -126,8 +133,12 @@ public enum KernelBenchmark {
                 }
             }.best
             let macs = Double(gate.rows * gate.cols * n)
-            lines.append("prefill-sized Q4_1 1536x576 n=\(n): kernel \(fixed(macs / ours / 1e9, 1)) GMAC/s, "
-                         + "sgemm on f32 \(fixed(macs / blas / 1e9, 1)) GMAC/s")
+            var line = "prefill-sized Q4_1 1536x576 n=\(n): kernel \(fixed(macs / ours / 1e9, 1)) GMAC/s, "
+            if interleavedLayers.count > 4 {
+                let int16 = timings(rounds, cpuTime: cpuTime) { int16Product(pool, interleavedLayers[4], x, n, &y, packed, level) }.best
+                line += "int16 \(fixed(macs / int16 / 1e9, 1)) GMAC/s, "
+            }
+            lines.append(line + "sgemm on f32 \(fixed(macs / blas / 1e9, 1)) GMAC/s")
         }
         BLAS.threadCount = blasThreads
         return lines.joined(separator: "\n")
@@ -142,8 +153,8 @@ public enum KernelBenchmark {
         }
     }
 
-    private static func int8Product(_ pool: ComputePool, _ w: WeightMatrix, _ x: [Float], _ n: Int,
-                                    _ y: inout [Float], _ packed: Int8Activations, _ level: KernelLevel) {
+    private static func int16Product(_ pool: ComputePool, _ w: InterleavedWeights, _ x: [Float], _ n: Int,
+                                     _ y: inout [Float], _ packed: Int16Activations, _ level: KernelLevel) {
         x.withUnsafeBufferPointer { xp in
             y.withUnsafeMutableBufferPointer { yp in
                 _ = try? packed.pack(xp.baseAddress!, rows: n, cols: w.cols, level: level)

@@ -72,14 +72,14 @@ public final class ComputePool: @unchecked Sendable {
                             Int64(n), output, Int64(outputStride ?? w.rows), accumulate ? 1 : 0)
     }
 
-    /// `Y[packed.rows x w.rows] = packed rows · Wᵀ` on int8 activations (see `Int8Activations`),
-    /// W's rows split into contiguous chunks across the pool.
-    public func matmul(_ w: WeightMatrix, packed: Int8Activations, output: UnsafeMutablePointer<Float>,
+    /// `Y[packed.rows x w.rows] = packed rows · Wᵀ` on int16 activations (see
+    /// `InterleavedWeights`), W's row groups split into contiguous chunks across the pool.
+    public func matmul(_ w: InterleavedWeights, packed: Int16Activations, output: UnsafeMutablePointer<Float>,
                        level: KernelLevel = .best) {
-        let tasks = max(1, min(threadCount * 4, w.rows / 16))
+        let tasks = max(1, min(threadCount * 4, w.groups))
         let out = UncheckedOutput(pointer: output)
         parallelFor(tasks) { t in
-            w.multiply(packed: packed, output: out.pointer, rowRange: w.rows * t / tasks..<w.rows * (t + 1) / tasks,
+            w.multiply(packed: packed, output: out.pointer, groupRange: w.groups * t / tasks..<w.groups * (t + 1) / tasks,
                        level: level)
         }
     }

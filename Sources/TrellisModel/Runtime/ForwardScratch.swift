@@ -42,8 +42,8 @@ final class ForwardScratch {
     let tileScores = FloatScratch()    // prefill attention: [tile × longest sequence]
     let gatheredKeys = FloatScratch()  //        [longest sequence × headDim]
     let gatheredValues = FloatScratch()
-    /// Int8 copy of the input of the product being run (see `LinearWeight.usesInt8`).
-    let packed = Int8Activations()
+    /// Int16 copy of the input of the product being run (see `LinearWeight.usesInt16`).
+    let packed = Int16Activations()
 
     func reserve(rows n: Int, requests: Int, config c: ModelConfig) {
         residual.reserve(n * c.hidden)

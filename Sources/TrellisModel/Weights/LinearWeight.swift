@@ -84,26 +84,43 @@ final class LinearWeight {
         return dense!
     }
 
-    /// At or above this many activation rows, products on Q4_0/Q4_1/Q8_0 weights quantize the
-    /// activations to int8 once per product and run integer block dot products (AVX-512 VNNI,
-    /// see `Int8Activations`): about 1.5× the float kernel, but on SmolLM2-135M the logits move
-    /// by up to ~1.3 (rms 0.25), beyond the reference tolerance, so it is opt-in. Default: never,
-    /// unless the environment variable TRELLIS_INT8_ROWS=N (N >= 1) asks for it on a CPU with
-    /// VNNI. `RuntimeOptions.int8ActivationRows` sets it per model.
-    static let defaultInt8RowThreshold: Int = {
-        guard Int8Activations.isFast, let text = getenv("TRELLIS_INT8_ROWS").map({ String(cString: $0) }),
-              let rows = Int(text), rows > 0 else { return Int.max }
-        return rows
+    /// Whether products on Q4_0/Q4_1/Q8_0 weights run on int16 activations and an interleaved
+    /// copy of the weights (see `InterleavedWeights`): on by default where the CPU has AVX-512
+    /// VNNI, unless the environment variable TRELLIS_FLOAT_ACTIVATIONS=1 asks for float32
+    /// activations. `RuntimeOptions.int16Activations` sets it per model.
+    static let defaultInt16Activations: Bool = {
+        guard InterleavedWeights.isFast else { return false }
+        return getenv("TRELLIS_FLOAT_ACTIVATIONS").map { String(cString: $0) } != "1"
     }()
 
-    /// This matrix's int8 switch-over row count.
-    var int8RowThreshold = LinearWeight.defaultInt8RowThreshold
+    /// This matrix's int16 switch (see `defaultInt16Activations`).
+    var int16Activations = LinearWeight.defaultInt16Activations
 
-    /// Whether a product over `n` rows runs on int8 activations.
+    /// The interleaved copy, made on the first int16 product.
+    private(set) var interleaved: InterleavedWeights?
+
+    /// Bytes held by the interleaved copy, if one was made.
+    var interleavedBytes: Int { interleaved?.byteCount ?? 0 }
+
+    /// Whether a product over `n` rows runs on int16 activations.
     @inline(__always)
-    func usesInt8(rows n: Int) -> Bool {
-        guard let matrix, n >= int8RowThreshold, usesKernel(rows: n) else { return false }
-        return Int8Activations.supports(matrix.format)
+    func usesInt16(rows n: Int) -> Bool {
+        guard let matrix, int16Activations, usesKernel(rows: n) else { return false }
+        return InterleavedWeights.supports(matrix.format)
+    }
+
+    /// Hands the file's pages of this matrix back once they are copied (set by the loader).
+    var releaseSource: ((UnsafeRawBufferPointer) -> Void)?
+
+    /// The interleaved copy, made now if needed (nil if it cannot be made). The quantized rows'
+    /// pages are then released: products no longer read them (row lookups of a tied embedding
+    /// fault in the few rows they touch).
+    func interleavedWeights(_ loop: ParallelLoop) -> InterleavedWeights? {
+        if let interleaved { return interleaved }
+        guard let matrix else { return nil }
+        interleaved = try? InterleavedWeights(matrix, pool: loop.pool)
+        if interleaved != nil { releaseSource?(UnsafeRawBufferPointer(start: quantized, count: rows * rowBytes)) }
+        return interleaved
     }
 
     /// Whether a product over `n` rows runs on the quantized bytes.
@@ -113,10 +130,10 @@ final class LinearWeight {
     /// This matrix's switch-over row count (tests lower it to pin the sgemm path).
     var denseRowThreshold = LinearWeight.defaultDenseRowThreshold
 
-    /// Y[n × rows] = X[n × columns] · Wᵀ. `packed` is scratch for int8 activations (nil: float
-    /// activations whatever the threshold says).
+    /// Y[n × rows] = X[n × columns] · Wᵀ. `packed` is scratch for int16 activations (nil: float
+    /// activations whatever the switch says).
     func apply(_ x: UnsafePointer<Float>, count n: Int, into y: UnsafeMutablePointer<Float>, loop: ParallelLoop,
-               packed: Int8Activations? = nil) {
+               packed: Int16Activations? = nil) {
         guard n > 0 else { return }
         if usesKernel(rows: n) {
             Self.apply(self, y, nil, nil, nil, nil, input: x, count: n, loop: loop, packed: packed)
@@ -133,7 +150,7 @@ final class LinearWeight {
                       _ b: LinearWeight?, _ yb: UnsafeMutablePointer<Float>?,
                       _ c: LinearWeight?, _ yc: UnsafeMutablePointer<Float>?,
                       input x: UnsafePointer<Float>, count n: Int, loop: ParallelLoop,
-                      packed: Int8Activations? = nil) {
+                      packed: Int16Activations? = nil) {
         let fused = a.usesKernel(rows: n) && (b?.usesKernel(rows: n) ?? true) && (c?.usesKernel(rows: n) ?? true)
         guard fused else {
             a.apply(x, count: n, into: ya, loop: loop, packed: packed)
@@ -141,30 +158,50 @@ final class LinearWeight {
             if let c, let yc { c.apply(x, count: n, into: yc, loop: loop, packed: packed) }
             return
         }
-        // Int8 only when every matrix takes it, so the activations are quantized once for all.
-        var int8: Int8Activations?
-        if let packed, a.usesInt8(rows: n), b?.usesInt8(rows: n) ?? true, c?.usesInt8(rows: n) ?? true,
+        // Int16 only when every matrix takes it, so the activations are quantized once for all.
+        if let packed, a.usesInt16(rows: n), b?.usesInt16(rows: n) ?? true, c?.usesInt16(rows: n) ?? true,
+           let wa = a.interleavedWeights(loop), b.map({ $0.interleavedWeights(loop) != nil }) ?? true,
+           c.map({ $0.interleavedWeights(loop) != nil }) ?? true,
            (try? packed.pack(x, rows: n, cols: a.columns)) != nil {
-            int8 = packed
+            applyInt16(wa, ya, b?.interleaved, yb, c?.interleaved, yc, packed: packed, loop: loop)
+            return
         }
         let rowsA = a.rows, rowsB = b?.rows ?? 0, total = rowsA + rowsB + (c?.rows ?? 0)
         let tasks = loop.taskCount(rows: total, n: n)
-        let box = UncheckedSendable((x, ya, yb, yc, int8))
+        let box = UncheckedSendable((x, ya, yb, yc))
         loop.forEach(tasks) { t, _ in
-            let (x, ya, yb, yc, int8) = box.value
+            let (x, ya, yb, yc) = box.value
             let lo = total * t / tasks, hi = total * (t + 1) / tasks
             func run(_ w: LinearWeight, _ y: UnsafeMutablePointer<Float>, _ base: Int) {
                 let r0 = max(lo - base, 0), r1 = min(hi - base, w.rows)
                 guard r0 < r1 else { return }
-                if let int8 {
-                    w.matrix!.multiply(packed: int8, output: y, rowRange: r0..<r1)
-                } else {
-                    w.matrix!.multiply(input: x, rows: n, output: y, rowRange: r0..<r1)
-                }
+                w.matrix!.multiply(input: x, rows: n, output: y, rowRange: r0..<r1)
             }
             run(a, ya, 0)
             if let b, let yb { run(b, yb, rowsA) }
             if let c, let yc { run(c, yc, rowsA + rowsB) }
+        }
+    }
+
+    /// The int16 products of `apply`, tasks split over the matrices' 16-row groups together.
+    private static func applyInt16(_ a: InterleavedWeights, _ ya: UnsafeMutablePointer<Float>,
+                                   _ b: InterleavedWeights?, _ yb: UnsafeMutablePointer<Float>?,
+                                   _ c: InterleavedWeights?, _ yc: UnsafeMutablePointer<Float>?,
+                                   packed: Int16Activations, loop: ParallelLoop) {
+        let groupsA = a.groups, groupsB = b?.groups ?? 0, total = groupsA + groupsB + (c?.groups ?? 0)
+        let tasks = loop.taskCount(rows: total * 16, n: packed.rows)
+        let box = UncheckedSendable((ya, yb, yc, packed))
+        loop.forEach(tasks) { t, _ in
+            let (ya, yb, yc, packed) = box.value
+            let lo = total * t / tasks, hi = total * (t + 1) / tasks
+            func run(_ w: InterleavedWeights, _ y: UnsafeMutablePointer<Float>, _ base: Int) {
+                let g0 = max(lo - base, 0), g1 = min(hi - base, w.groups)
+                guard g0 < g1 else { return }
+                w.multiply(packed: packed, output: y, groupRange: g0..<g1)
+            }
+            run(a, ya, 0)
+            if let b, let yb { run(b, yb, groupsA) }
+            if let c, let yc { run(c, yc, groupsA + groupsB) }
         }
     }
 

@@ -85,7 +85,9 @@ private struct TensorLoader {
             throw GGUFError.badTensorShape(path: file.path, tensor: name,
                                            reason: "expected dims [\(columns), \(rows)], found \(t.dims)")
         }
-        return LinearWeight(name: name, type: t.type, rows: rows, columns: columns, data: file.data(of: t))
+        let weight = LinearWeight(name: name, type: t.type, rows: rows, columns: columns, data: file.data(of: t))
+        weight.releaseSource = { [file] in file.releasePages($0) }
+        return weight
     }
 
     func vector(_ name: String, count: Int) throws -> [Float] {
