@@ -17,12 +17,13 @@ private struct FoldedByteTokenizer: TextTokenizer {
 }
 
 /// The grouped scorer on the real runtime: queries on forks of a shared, partly filled cache page
-/// (page size 4) score exactly what a fresh sequence per pair scores.
+/// (page size 4) score exactly what a fresh sequence per pair scores. Float32 activations, so the
+/// two paths differ by float rounding only (int16 activations may round a value either way).
 final class QueryLikelihoodRuntimeTests: XCTestCase {
     func testForkedQueriesMatchFreshSequencesOnTheTransformer() throws {
         let path = try TinyTransformerGGUF.write(TinyTransformerSpec())
         addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-        let model = try TransformerModel(path: path, options: RuntimeOptions(pageSize: 4))
+        let model = try TransformerModel(path: path, options: RuntimeOptions(pageSize: 4, int16Activations: false))
         let tokenizer = FoldedByteTokenizer()
         var options = QueryLikelihoodOptions()
         options.passageTokenBudget = 9
