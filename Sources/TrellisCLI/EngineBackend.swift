@@ -174,7 +174,8 @@ final class EngineBackend: TrellisBackend, @unchecked Sendable {
     var statistics: BackendStatistics {
         let s = batching.statistics
         return BackendStatistics(batchQueueDepth: s.queuedCalls, batchedForwardPasses: s.underlyingCalls, batchedRows: s.rows,
-                                 largestBatchRows: s.largestBatchRows, completedSteps: s.completedCalls)
+                                 largestBatchRows: s.largestBatchRows, completedSteps: s.completedCalls,
+                                 busySeconds: s.busySeconds)
     }
 
     static func mapped(_ error: any Error) -> any Error {

@@ -128,6 +128,9 @@ public final class BatchingModel: NextTokenModel, @unchecked Sendable {
         public var rows: Int
         /// Largest number of rows in one underlying call.
         public var largestBatchRows: Int
+        /// Wall time spent inside underlying calls, in seconds: against elapsed time, how busy
+        /// the model is (the rest goes to callers sampling and to gathering them).
+        public var busySeconds: Double
     }
 
     public let limits: Limits
@@ -152,7 +155,7 @@ public final class BatchingModel: NextTokenModel, @unchecked Sendable {
     private var lastBatchNanoseconds: UInt64 = 0
     private var releasedSinceLastBatch = 0
     private var stats = Statistics(queuedCalls: 0, underlyingCalls: 0, completedCalls: 0, rows: 0,
-                                   largestBatchRows: 0)
+                                   largestBatchRows: 0, busySeconds: 0)
 
     /// Wraps `base`, which from now on must be used only through this object.
     public init(wrapping base: any NextTokenModel, limits: Limits = Limits()) {
@@ -298,6 +301,7 @@ public final class BatchingModel: NextTokenModel, @unchecked Sendable {
                 lastBatchSteps = batch.count
                 lastBatchEnded = DispatchTime.now()
                 lastBatchNanoseconds = lastBatchEnded.uptimeNanoseconds - started.uptimeNanoseconds
+                stats.busySeconds += Double(lastBatchNanoseconds) / 1e9
                 releasedSinceLastBatch = 0
             }
             for (step, outcome) in zip(batch, outcomes) { step.outcome = outcome }

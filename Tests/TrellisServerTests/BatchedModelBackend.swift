@@ -22,7 +22,8 @@ final class BatchedModelBackend: TrellisBackend, @unchecked Sendable {
     var statistics: BackendStatistics {
         let s = batching.statistics
         return BackendStatistics(batchQueueDepth: s.queuedCalls, batchedForwardPasses: s.underlyingCalls, batchedRows: s.rows,
-                                 largestBatchRows: s.largestBatchRows, completedSteps: s.completedCalls)
+                                 largestBatchRows: s.largestBatchRows, completedSteps: s.completedCalls,
+                                 busySeconds: s.busySeconds)
     }
 
     static func promptTokens(_ prompt: GenerationQuery.Prompt) -> [TokenID] {

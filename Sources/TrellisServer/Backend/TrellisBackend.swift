@@ -33,14 +33,17 @@ public struct BackendStatistics: Sendable, Equatable {
     public var largestBatchRows: Int
     /// Model steps requested by decoders (each is answered by some batched pass).
     public var completedSteps: Int
+    /// Seconds the model spent inside batched passes.
+    public var busySeconds: Double
 
     public init(batchQueueDepth: Int = 0, batchedForwardPasses: Int = 0, batchedRows: Int = 0,
-                largestBatchRows: Int = 0, completedSteps: Int = 0) {
+                largestBatchRows: Int = 0, completedSteps: Int = 0, busySeconds: Double = 0) {
         self.batchQueueDepth = batchQueueDepth
         self.batchedForwardPasses = batchedForwardPasses
         self.batchedRows = batchedRows
         self.largestBatchRows = largestBatchRows
         self.completedSteps = completedSteps
+        self.busySeconds = busySeconds
     }
 
     /// Mean rows per batched pass (0 before the first pass).
