@@ -16,8 +16,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "A server limit as NAME=VALUE (repeatable).") var limit: [String] = []
     @Option(help: "How long a batched pass may wait for the previous pass's callers to queue their next step, as a fraction of that pass's time (0 = never wait).")
     var batchGather: Double = 0.25
+    @Flag(help: "Print the OpenAPI document (what GET /openapi.json serves; kept as docs/openapi.json) and exit.")
+    var printOpenapi = false
 
     func run() async throws {
+        if printOpenapi {
+            print(OpenAPIDocument.json)
+            return
+        }
         let engine = try Engine(modelPath: try modelOptions.resolvedPath())
         guard batchGather >= 0, batchGather.isFinite else { throw ValidationError("--batch-gather must be a fraction >= 0") }
         let backend = try EngineBackend(engine: engine, workspace: storeOptions.workspace,

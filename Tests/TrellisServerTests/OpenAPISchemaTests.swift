@@ -27,6 +27,17 @@ final class OpenAPISchemaTests: XCTestCase {
         Set(K.allCases.map(\.stringValue))
     }
 
+    /// docs/openapi.json, the copy kept in the repository, is the served document
+    /// (regenerate with `trellis serve --print-openapi > docs/openapi.json`).
+    func testCommittedCopyMatchesServedDocument() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let committed = try Data(contentsOf: root.appendingPathComponent("docs/openapi.json"))
+        let served = try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8)) as? NSDictionary
+        let copy = try JSONSerialization.jsonObject(with: committed) as? NSDictionary
+        XCTAssertNotNil(served)
+        XCTAssertEqual(copy, served, "docs/openapi.json is stale: run `trellis serve --print-openapi > docs/openapi.json`")
+    }
+
     func testRequestSchemasListExactlyTheDecodedFields() throws {
         let schemas = try schemas()
         let expected: [(String, Set<String>)] = [

@@ -1,8 +1,9 @@
 /// The OpenAPI 3.1 document of the HTTP API, served at `GET /openapi.json`: the one source of
 /// truth for the API contract. A test checks that it documents exactly the served routes, and
-/// it validates with `openapi-spec-validator` (PyPI). Keep it in step with the types in `API/`.
-enum OpenAPIDocument {
-    static let json = #"""
+/// it validates with `openapi-spec-validator` (PyPI). Keep it in step with the types in `API/`;
+/// docs/openapi.json is its committed copy (`trellis serve --print-openapi`).
+public enum OpenAPIDocument {
+    public static let json = #"""
 {
   "openapi": "3.1.0",
   "info": {
