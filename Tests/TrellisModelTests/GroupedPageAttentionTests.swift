@@ -1,38 +1,65 @@
 import XCTest
 import TrellisCore
+import TrellisKernels
 import TrellisTestSupport
 @testable import TrellisModel
 
 /// `GroupedPageAttention` against brute-force attention in Double on random pages, over group
 /// sizes, head sizes (SIMD chunks with and without a remainder), page sizes (tiles with and
-/// without a tail) and lengths on both sides of page boundaries.
+/// without a tail) and lengths on both sides of page boundaries, at every kernel level this CPU
+/// runs (the C kernels at AVX2/AVX-512, the Swift SIMD code below).
 final class GroupedPageAttentionTests: XCTestCase {
     func testMatchesBruteForce() {
         var rng = SplitMix64(seed: 42)
         var cases = 0
+        for level in KernelLevel.available {
         for headDim in [64, 128, 8, 22] {
             for pageSize in [32, 16, 8, 5, 40] {
                 for group in [1, 2, 3, 4, 5, 7, 8] where headDim <= 64 || group <= 4 {
                     for length in Set([1, pageSize - 1, pageSize, pageSize + 1, 3 * pageSize + 7]) where length > 0 {
-                        check(headDim: headDim, pageSize: pageSize, group: group, length: length, queryScale: 1, &rng)
+                        check(headDim: headDim, pageSize: pageSize, group: group, length: length, queryScale: 1,
+                              level: level, &rng)
                         cases += 1
                     }
                 }
             }
         }
-        XCTAssertGreaterThan(cases, 400)
+        }
+        XCTAssertGreaterThan(cases, 400 * KernelLevel.available.count)
     }
 
     /// Scores far beyond exp's range still give finite weights (softmax subtracts the maximum).
     func testLargeScoresStayFinite() {
         var rng = SplitMix64(seed: 7)
-        for group in [1, 3, 6] {
-            check(headDim: 64, pageSize: 32, group: group, length: 75, queryScale: 400, &rng)
+        for level in KernelLevel.available {
+            for group in [1, 3, 6] {
+                check(headDim: 64, pageSize: 32, group: group, length: 75, queryScale: 400, level: level, &rng)
+            }
         }
     }
 
+    /// The C kernels run exactly at AVX2 and AVX-512 (so the test above covers both paths).
+    func testKernelLevelsThatHaveCKernels() {
+        let page = UnsafeMutablePointer<Float>.allocate(capacity: 2 * 16 * 8)
+        page.initialize(repeating: 0.5, count: 2 * 16 * 8)
+        defer { page.deallocate() }
+        var table = [page]
+        let query = [Float](repeating: 1, count: 8)
+        var scores = [Float](repeating: 0, count: 16)
+        for level in KernelLevel.available {
+            let ran = PageAttentionKernels.scores(queries: query, heads: 1, headDim: 8, pages: &table, keyOffset: 0,
+                                                  pageSize: 16, length: 5, scale: 1, into: &scores, scoreStride: 16,
+                                                  level: level)
+            XCTAssertEqual(ran, level == .avx2 || level == .avx512, "\(level)")
+            if ran { XCTAssertEqual(scores[4], 4, accuracy: 1e-6) }
+        }
+        XCTAssertFalse(PageAttentionKernels.scores(queries: query, heads: PageAttentionKernels.maxHeads + 1, headDim: 8,
+                                                   pages: &table, keyOffset: 0, pageSize: 16, length: 5, scale: 1,
+                                                   into: &scores, scoreStride: 16))
+    }
+
     private func check(headDim hd: Int, pageSize: Int, group: Int, length: Int, queryScale: Float,
-                       _ rng: inout SplitMix64) {
+                       level: KernelLevel, _ rng: inout SplitMix64) {
         func uniform() -> Float { Float(rng.next() % 2_000_001) / 1_000_000 - 1 }
         // Keys and values at odd offsets inside each page, as the cache places other layers and heads.
         let keyOffset = 3, valueOffset = 3 + pageSize * hd + 5
@@ -58,7 +85,7 @@ final class GroupedPageAttentionTests: XCTestCase {
         }
 
         let kernel = GroupedPageAttention(pageSize: pageSize, headDim: hd, groupSize: group,
-                                          keyOffset: keyOffset, valueOffset: valueOffset)
+                                          keyOffset: keyOffset, valueOffset: valueOffset, level: level)
         let stride = kernel.scoreStride(length)
         var scores = [Float](repeating: 0, count: group * stride)
         var output = [Float](repeating: .nan, count: group * hd)
@@ -69,7 +96,7 @@ final class GroupedPageAttentionTests: XCTestCase {
             }
         }
 
-        let label = "headDim \(hd), page \(pageSize), group \(group), length \(length)"
+        let label = "\(level): headDim \(hd), page \(pageSize), group \(group), length \(length)"
         var worst: Double = 0
         for h in 0..<group {
             let q = queries[h * hd..<(h + 1) * hd].map(Double.init)

@@ -5,12 +5,14 @@ import TrellisKernels
 ///
 /// Pages hold, for the group's KV head, keys transposed [headDim × pageSize] at `keyOffset` and
 /// values [pageSize × headDim] at `valueOffset` (the `PagedKVCache` layout). The query heads of
-/// the group run together in blocks of up to three, so each key and value vector loaded from a
-/// page serves every head of the block, and each head keeps its own accumulators: for scores one
-/// 16-position tile per head, for the weighted value sum one 16-dimension chunk per head, so the
-/// adds of a loop step are independent rather than one dependent chain. Softmax subtracts each
-/// row's maximum. O(groupSize · length · headDim) time, no allocation: the caller passes
-/// `groupSize · scoreStride(length)` floats of scratch.
+/// the group run together in blocks of up to four, so each key and value vector loaded from a
+/// page serves every head of the block, and each head keeps its own accumulators (position
+/// tiles for scores, dimension chunks for the weighted value sum), so the multiply-adds of a
+/// loop step are independent rather than one dependent chain. On AVX2 and AVX-512 the blocks run
+/// in `PageAttentionKernels` (FMA, masked tails); elsewhere in the Swift SIMD code below, which
+/// the compiler emits for baseline x86-64 (SSE, no FMA) and is about as fast as one head at a
+/// time there. Softmax subtracts each row's maximum. O(groupSize · length · headDim) time, no
+/// allocation: the caller passes `groupSize · scoreStride(length)` floats of scratch.
 struct GroupedPageAttention {
     let pageSize: Int
     let headDim: Int
@@ -19,13 +21,16 @@ struct GroupedPageAttention {
     let keyOffset: Int
     let valueOffset: Int
     let scale: Float
+    /// Kernel level: AVX2 and AVX-512 run `PageAttentionKernels`, lower levels the Swift SIMD code.
+    let level: KernelLevel
 
-    init(pageSize: Int, headDim: Int, groupSize: Int, keyOffset: Int, valueOffset: Int) {
+    init(pageSize: Int, headDim: Int, groupSize: Int, keyOffset: Int, valueOffset: Int, level: KernelLevel = .best) {
         self.pageSize = pageSize
         self.headDim = headDim
         self.groupSize = groupSize
         self.keyOffset = keyOffset
         self.valueOffset = valueOffset
+        self.level = level
         scale = 1 / Float(headDim).squareRoot()
     }
 
@@ -41,23 +46,58 @@ struct GroupedPageAttention {
                 scores: UnsafeMutablePointer<Float>, scoreStride: Int, output: UnsafeMutablePointer<Float>) {
         var h0 = 0
         while h0 < groupSize {
-            // Blocks of three heads fill 12 of the 16 SSE registers with accumulators; four
-            // remaining heads go as two pairs rather than three and one.
+            // Balanced blocks of at most four heads (the SIMD kernels' limit): 7 → 4 + 3, 6 → 3 + 3.
             let remaining = groupSize - h0
-            let block = remaining == 4 ? 2 : min(3, remaining)
+            let blocks = (remaining + PageAttentionKernels.maxHeads - 1) / PageAttentionKernels.maxHeads
+            let block = (remaining + blocks - 1) / blocks
             let q = queries + h0 * headDim, s = scores + h0 * scoreStride, o = output + h0 * headDim
-            switch block {
-            case 3: scoreBlock(HeadBlock3.self, q, pages, length, s, scoreStride)
-            case 2: scoreBlock(HeadBlock2.self, q, pages, length, s, scoreStride)
-            default: scoreBlock(HeadBlock1.self, q, pages, length, s, scoreStride)
+            if !PageAttentionKernels.scores(queries: q, heads: block, headDim: headDim, pages: pages,
+                                            keyOffset: keyOffset, pageSize: pageSize, length: length, scale: scale,
+                                            into: s, scoreStride: scoreStride, level: level) {
+                portableScores(heads: block, q, pages, length, s, scoreStride)
             }
-            for h in 0..<block { VectorMath.softmax(s + h * scoreStride, count: length) }
-            switch block {
-            case 3: valueBlock(HeadBlock3.self, s, scoreStride, pages, length, o)
-            case 2: valueBlock(HeadBlock2.self, s, scoreStride, pages, length, o)
-            default: valueBlock(HeadBlock1.self, s, scoreStride, pages, length, o)
+            for h in 0..<block { VectorMath.softmax(s + h * scoreStride, count: length, level: level) }
+            if !PageAttentionKernels.values(weights: s, weightStride: scoreStride, heads: block, headDim: headDim,
+                                            pages: pages, valueOffset: valueOffset, pageSize: pageSize,
+                                            length: length, into: o, level: level) {
+                portableValues(heads: block, s, scoreStride, pages, length, o)
             }
             h0 += block
+        }
+    }
+
+    // MARK: portable Swift SIMD version (levels without a C kernel)
+
+    /// The Swift kernels run at most three heads at once: with baseline x86-64 code (SSE, 16
+    /// registers) three heads' accumulators fill 12 of them; four heads go as two pairs.
+    private func portableScores(heads: Int, _ q: UnsafePointer<Float>, _ pages: UnsafePointer<UnsafeMutablePointer<Float>>,
+                                _ length: Int, _ scores: UnsafeMutablePointer<Float>, _ stride: Int) {
+        var h = 0
+        while h < heads {
+            let block = heads - h == 4 ? 2 : min(3, heads - h)
+            let qh = q + h * headDim, sh = scores + h * stride
+            switch block {
+            case 3: scoreBlock(HeadBlock3.self, qh, pages, length, sh, stride)
+            case 2: scoreBlock(HeadBlock2.self, qh, pages, length, sh, stride)
+            default: scoreBlock(HeadBlock1.self, qh, pages, length, sh, stride)
+            }
+            h += block
+        }
+    }
+
+    private func portableValues(heads: Int, _ weights: UnsafePointer<Float>, _ stride: Int,
+                                _ pages: UnsafePointer<UnsafeMutablePointer<Float>>, _ length: Int,
+                                _ output: UnsafeMutablePointer<Float>) {
+        var h = 0
+        while h < heads {
+            let block = heads - h == 4 ? 2 : min(3, heads - h)
+            let w = weights + h * stride, o = output + h * headDim
+            switch block {
+            case 3: valueBlock(HeadBlock3.self, w, stride, pages, length, o)
+            case 2: valueBlock(HeadBlock2.self, w, stride, pages, length, o)
+            default: valueBlock(HeadBlock1.self, w, stride, pages, length, o)
+            }
+            h += block
         }
     }
 
