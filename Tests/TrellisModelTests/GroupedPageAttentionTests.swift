@@ -38,6 +38,78 @@ final class GroupedPageAttentionTests: XCTestCase {
         }
     }
 
+    /// Decode attention of one SmolLM2-shaped step (30 layers, 3 KV heads of 3 query heads,
+    /// headDim 64, pages of 32 spanning all layers), on demand: `TRELLIS_BENCH=1 swift test
+    /// --filter GroupedPageAttentionTests/testAttentionTimings`. One thread; thread CPU time, so
+    /// the figures hold on a shared machine. "one head at a time" is the pre-grouping algorithm
+    /// (the Swift kernels with group size 1, once per query head). Asserts nothing about speed.
+    func testAttentionTimings() throws {
+        guard ProcessInfo.processInfo.environment["TRELLIS_BENCH"] != nil else { throw XCTSkip("set TRELLIS_BENCH=1") }
+        let layers = 30, kvHeads = 3, group = 3, hd = 64, pageSize = 32
+        let headStride = pageSize * hd, valueOffset = kvHeads * headStride, layerStride = 2 * valueOffset
+        let pageFloats = layers * layerStride
+        for (requests, length) in [(1, 160), (8, 160)] {
+            // Requests share their first pages (forks of one prompt); each owns its last page.
+            let shared = (length - 1) / pageSize, pagesPerRequest = shared + 1
+            let pageCount = shared + requests
+            let storage = UnsafeMutablePointer<Float>.allocate(capacity: pageCount * pageFloats)
+            defer { storage.deallocate() }
+            for i in 0..<pageCount * pageFloats { storage[i] = Float((i &* 7_919) % 2_001) / 1_000 - 1 }
+            var table: [UnsafeMutablePointer<Float>] = []
+            for r in 0..<requests {
+                for p in 0..<shared { table.append(storage + p * pageFloats) }
+                table.append(storage + (shared + r) * pageFloats)
+            }
+            let queries = (0..<kvHeads * group * hd).map { Float($0 % 13) * 0.05 - 0.3 }
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: group * pagesPerRequest * pageSize)
+            let output = UnsafeMutablePointer<Float>.allocate(capacity: kvHeads * group * hd)
+            defer { scores.deallocate(); output.deallocate() }
+
+            func step(level: KernelLevel, headsPerCall: Int) {
+                table.withUnsafeBufferPointer { t in
+                    for l in 0..<layers {
+                        for r in 0..<requests {
+                            for g in 0..<kvHeads {
+                                let kernel = GroupedPageAttention(
+                                    pageSize: pageSize, headDim: hd, groupSize: headsPerCall,
+                                    keyOffset: l * layerStride + g * headStride,
+                                    valueOffset: l * layerStride + valueOffset + g * headStride, level: level)
+                                let scoreStride = kernel.scoreStride(length)
+                                for h in stride(from: 0, to: group, by: headsPerCall) {
+                                    let offset = (g * group + h) * hd
+                                    queries.withUnsafeBufferPointer { q in
+                                        kernel.attend(queries: q.baseAddress! + offset, pages: t.baseAddress! + r * pagesPerRequest,
+                                                      length: length, scores: scores, scoreStride: scoreStride,
+                                                      output: output + offset)
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            var variants: [(String, KernelLevel, Int)] = [("one head at a time, Swift", .vector128, 1),
+                                                          ("grouped, Swift", .vector128, group)]
+            for level in [KernelLevel.avx2, .avx512] where level.isAvailable { variants.append(("grouped, \(level)", level, group)) }
+            for (name, level, heads) in variants {
+                step(level: level, headsPerCall: heads)
+                var best = Double.infinity
+                for _ in 0..<15 {
+                    let t0 = Self.threadSeconds()
+                    step(level: level, headsPerCall: heads)
+                    best = min(best, Self.threadSeconds() - t0)
+                }
+                print("attention timing: \(requests) request(s), length \(length), \(name): \(String(format: "%.0f", best * 1e6)) us per step (best of 15, one thread)")
+            }
+        }
+    }
+
+    static func threadSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
     /// The C kernels run exactly at AVX2 and AVX-512 (so the test above covers both paths).
     func testKernelLevelsThatHaveCKernels() {
         let page = UnsafeMutablePointer<Float>.allocate(capacity: 2 * 16 * 8)
