@@ -11,8 +11,9 @@ import TrellisKernels
 /// loop step are independent rather than one dependent chain. On AVX2 and AVX-512 the blocks run
 /// in `PageAttentionKernels` (FMA, masked tails); elsewhere in the Swift SIMD code below, which
 /// the compiler emits for baseline x86-64 (SSE, no FMA, 16 registers), where it runs within 5 %
-/// of one head at a time (BENCHMARKS.md, session 5); it is kept for the levels without a kernel. Softmax subtracts each row's maximum. O(groupSize · length · headDim) time, no
-/// allocation: the caller passes `groupSize · scoreStride(length)` floats of scratch.
+/// of one head at a time (BENCHMARKS.md, session 5); it is kept for the levels without a kernel.
+/// Softmax subtracts each row's maximum. O(groupSize · length · headDim) time, no allocation:
+/// the caller passes `groupSize · scoreStride(length)` floats of scratch.
 struct GroupedPageAttention {
     let pageSize: Int
     let headDim: Int
