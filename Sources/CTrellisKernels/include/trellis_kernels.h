@@ -166,6 +166,22 @@ void trellis_pool_matmul(trellis_pool *pool, int level, int format, const void *
                          const float *x, int64_t ldx, int64_t n,
                          float *y, int64_t ldy, int accumulate);
 
+// ---- Paged attention (page_attention.c) ---------------------------------------------------
+// Decode attention of `heads` (1..4) query heads of one KV group over paged keys and values:
+// position p lives in pages[p / page_size] at slot p % page_size; keys transposed
+// [head_dim x page_size] at key_offset floats into the page, values [page_size x head_dim] at
+// value_offset. Both return 1 when done, 0 when the level (or the shape) has no kernel here
+// and the caller must use its own version (only AVX2 and AVX-512 levels have one).
+
+/// scores[h * score_stride + p] = scale * queries[h * head_dim ..] . key_p for p < length.
+int trellis_page_attention_scores(int level, const float *queries, int64_t heads, int64_t head_dim,
+                                  const float *const *pages, int64_t key_offset, int64_t page_size,
+                                  int64_t length, float scale, float *scores, int64_t score_stride);
+/// out[h * head_dim + d] = sum over p < length of weights[h * weight_stride + p] * value_p[d].
+int trellis_page_attention_values(int level, const float *weights, int64_t weight_stride, int64_t heads,
+                                  int64_t head_dim, const float *const *pages, int64_t value_offset,
+                                  int64_t page_size, int64_t length, float *out);
+
 #ifdef __cplusplus
 }
 #endif

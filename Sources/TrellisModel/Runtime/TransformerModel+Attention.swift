@@ -16,45 +16,32 @@ extension TransformerModel {
     }
 
     /// Attention for short appends, one (request, KV head) item at a time, items handed out to
-    /// workers. Per new row and query head of the group: scores over each page's transposed
-    /// keys, 16 positions per SIMD accumulator; softmax; then Σ p·v over the pages' values,
-    /// 16 dimensions per accumulator. O(new · length · headDim) per query head.
+    /// workers: per new row, all query heads of the group at once over the group's pages (see
+    /// `GroupedPageAttention`). O(new · length · headDim) per query head.
     private func attendPageByPage(layer l: Int) {
         let c = config
         let group = c.groupSize, hd = c.headDim
-        let stride = plan.longestGroupItem
-        let scoresBase = UncheckedSendable(scratch.scores.reserve(stride * loop.workers))
+        let kernel = GroupedPageAttention(pageSize: cache.pageSize, headDim: hd, groupSize: group,
+                                          keyOffset: l * cache.layerStride, valueOffset: l * cache.layerStride + cache.valueOffset)
+        let stride = kernel.scoreStride(plan.longestGroupItem)
+        let headStride = cache.headStride
+        let scoresBase = UncheckedSendable(scratch.scores.reserve(group * stride * loop.workers))
         let q = scratch.query.pointer, out = scratch.attention.pointer
-        let pageSize = cache.pageSize
-        let scale = 1 / Float(hd).squareRoot()
-        let plan = self.plan, cache = self.cache, loop = self.loop
+        let plan = self.plan, loop = self.loop
         plan.pageTable.withUnsafeBufferPointer { table in
         loop.forEach(plan.groupItems.count) { item, worker in
-            let scores = scoresBase.value + worker * stride
+            let scores = scoresBase.value + worker * group * stride
             let r = plan.groupItems[item] / c.kvHeads, kvHead = plan.groupItems[item] % c.kvHeads
             let pages = table.baseAddress! + plan.pageTableStart[r]
+            // The KV head's keys and values sit headStride further into each page per head.
+            let headKernel = GroupedPageAttention(pageSize: kernel.pageSize, headDim: hd, groupSize: group,
+                                                  keyOffset: kernel.keyOffset + kvHead * headStride,
+                                                  valueOffset: kernel.valueOffset + kvHead * headStride)
             for i in 0..<plan.count[r] {
                 let t = plan.rowStart[r] + i
-                let length = plan.startPosition[r] + i + 1
-                for h in kvHead * group..<(kvHead + 1) * group {
-                    let query = q + t * c.queryWidth + h * hd
-                    var p = 0
-                    while p < length {
-                        let keys = cache.keys(pages[p / pageSize], layer: l, head: kvHead)
-                        pageScores(query, keys, pageSize: pageSize, count: min(pageSize, length - p),
-                                   headDim: hd, scale: scale, into: scores + p)
-                        p += pageSize
-                    }
-                    softmaxInPlace(scores, length)
-                    let o = out + t * c.queryWidth + h * hd
-                    o.update(repeating: 0, count: hd)
-                    p = 0
-                    while p < length {
-                        let values = cache.values(pages[p / pageSize], layer: l, head: kvHead)
-                        accumulateValues(scores + p, values, count: min(pageSize, length - p), headDim: hd, into: o)
-                        p += pageSize
-                    }
-                }
+                let offset = t * c.queryWidth + kvHead * group * hd
+                headKernel.attend(queries: q + offset, pages: pages, length: plan.startPosition[r] + i + 1,
+                                  scores: scores, scoreStride: stride, output: out + offset)
             }
         }
         }
@@ -111,51 +98,5 @@ extension TransformerModel {
                 }
             }
         }
-    }
-}
-
-/// scores[j] = scale · Σ_d query[d] · keysT[d·pageSize + j] for j < count (one page).
-@inline(__always)
-private func pageScores(_ query: UnsafePointer<Float>, _ keysT: UnsafePointer<Float>, pageSize: Int, count: Int,
-                        headDim: Int, scale: Float, into scores: UnsafeMutablePointer<Float>) {
-    var j = 0
-    while j + 16 <= count {
-        var acc = SIMD16<Float>()
-        var k = keysT + j
-        for d in 0..<headDim {
-            acc += SIMD16(repeating: query[d]) * UnsafeRawPointer(k).loadUnaligned(as: SIMD16<Float>.self)
-            k += pageSize
-        }
-        UnsafeMutableRawPointer(scores + j).storeBytes(of: acc * scale, as: SIMD16<Float>.self)
-        j += 16
-    }
-    while j < count {
-        var s: Float = 0
-        for d in 0..<headDim { s += query[d] * keysT[d * pageSize + j] }
-        scores[j] = s * scale
-        j += 1
-    }
-}
-
-/// out[d] += Σ_j weights[j] · values[j·headDim + d] for j < count (one page).
-@inline(__always)
-private func accumulateValues(_ weights: UnsafePointer<Float>, _ values: UnsafePointer<Float>, count: Int,
-                              headDim: Int, into out: UnsafeMutablePointer<Float>) {
-    var d = 0
-    while d + 16 <= headDim {
-        var acc = UnsafeRawPointer(out + d).loadUnaligned(as: SIMD16<Float>.self)
-        var v = values + d
-        for j in 0..<count {
-            acc += SIMD16(repeating: weights[j]) * UnsafeRawPointer(v).loadUnaligned(as: SIMD16<Float>.self)
-            v += headDim
-        }
-        UnsafeMutableRawPointer(out + d).storeBytes(of: acc, as: SIMD16<Float>.self)
-        d += 16
-    }
-    while d < headDim {
-        var s = out[d]
-        for j in 0..<count { s += weights[j] * values[j * headDim + d] }
-        out[d] = s
-        d += 1
     }
 }
