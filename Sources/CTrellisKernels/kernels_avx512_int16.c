@@ -93,6 +93,13 @@ INLINE void matmul_format(const int format, const uint8_t *wi, int64_t rows, int
     const int64_t blocks = cols / TRELLIS_BLOCK;
     const size_t xrb = trellis_int16_row_bytes(cols);
     const size_t group_bytes = (size_t)blocks * trellis_interleaved_tile_bytes(format);
+    // The loop prefetches TRELLIS_PREFETCH_BYTES ahead of where it reads, so the start of a
+    // range would otherwise arrive one cache miss at a time: ask for all of it at once. A
+    // product is split into several ranges across threads, so this start is paid often.
+    const size_t range_bytes = (size_t)(g1 - g0) * group_bytes;
+    const size_t warm = range_bytes < TRELLIS_PREFETCH_BYTES ? range_bytes : TRELLIS_PREFETCH_BYTES;
+    for (size_t line = 0; line < warm; line += 64)
+        _mm_prefetch((const char *)wi + (size_t)g0 * group_bytes + line, _MM_HINT_T0);
     for (int64_t g = g0; g < g1; g++) {
         const uint8_t *tiles = wi + (size_t)g * group_bytes;
         const int64_t rows_here = rows - g * GROUP_ROWS;

@@ -27,10 +27,10 @@ public final class Int16Activations: @unchecked Sendable {
     /// The packed bytes (rows × rowBytes).
     public var bytes: UnsafeRawPointer { UnsafeRawPointer(storage) }
 
-    /// Quantizes `rows` rows of `cols` floats (`stride` apart, default cols) into this buffer.
-    /// `cols` must be a positive multiple of 32.
-    public func pack(_ x: UnsafePointer<Float>, rows n: Int, cols: Int, stride: Int? = nil,
-                     level: KernelLevel = .best) throws {
+    /// Sizes the buffer for `rows` rows of `cols` floats (a positive multiple of 32) without
+    /// packing any: the rows are then packed one by one with `packRow`, possibly from several
+    /// threads (each writing its own rows).
+    public func reserve(rows n: Int, cols: Int) throws {
         guard n >= 0, cols > 0, cols % 32 == 0 else {
             throw TrellisError.invalidArgument("int16 activations need a positive multiple of 32 columns, got \(cols)")
         }
@@ -42,6 +42,23 @@ public final class Int16Activations: @unchecked Sendable {
         }
         rows = n
         self.cols = cols
+    }
+
+    /// Quantizes `cols` floats at `x` into row `i` (< rows) of a buffer sized by `reserve`.
+    @inline(__always)
+    public func packRow(_ x: UnsafePointer<Float>, at i: Int, level: KernelLevel = .best) {
+        precondition(i >= 0 && i < rows, "row \(i) outside 0..<\(rows)")
+        trellis_quantize_activations_int16(level.rawValue, x, Int64(cols), 1, Int64(cols), storage + i * rowBytes)
+    }
+
+    /// Quantizes `rows` rows of `cols` floats (`stride` apart, default cols) into this buffer.
+    /// `cols` must be a positive multiple of 32.
+    public func pack(_ x: UnsafePointer<Float>, rows n: Int, cols: Int, stride: Int? = nil,
+                     level: KernelLevel = .best) throws {
+        guard n >= 0, cols > 0, cols % 32 == 0 else {
+            throw TrellisError.invalidArgument("int16 activations need a positive multiple of 32 columns, got \(cols)")
+        }
+        try reserve(rows: n, cols: cols)
         trellis_quantize_activations_int16(level.rawValue, x, Int64(stride ?? cols), Int64(n), Int64(cols), storage)
     }
 }

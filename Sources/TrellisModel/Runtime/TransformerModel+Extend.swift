@@ -119,11 +119,17 @@ extension TransformerModel {
         let q = scratch.query.pointer, k = scratch.key.pointer, v = scratch.value.pointer
 
         // Attention: h = norm(x); q, k, v = h·Wᵀ (+ b); rotate q, k; cache k, v; attend.
+        // Rows that feed int16 products are quantized as soon as they are made, in parallel.
+        let packed = scratch.packed
+        let qkvPacked = LinearWeight.takesInt16(w.query, w.key, w.value, rows: n)
+            && (try? packed.reserve(rows: n, cols: c.hidden)) != nil
         forEachRow(n) { t in
             rmsNorm(x + t * c.hidden, weight: w.attentionNorm, epsilon: c.rmsEpsilon,
                     into: h + t * c.hidden, count: c.hidden)
+            if qkvPacked { packed.packRow(h + t * c.hidden, at: t) }
         }
-        LinearWeight.apply(w.query, q, w.key, k, w.value, v, input: h, count: n, loop: loop, packed: scratch.packed)
+        LinearWeight.apply(w.query, q, w.key, k, w.value, v, input: h, count: n, loop: loop, packed: packed,
+                           packedInput: qkvPacked)
         if let qb = w.queryBias, let kb = w.keyBias, let vb = w.valueBias {
             for t in 0..<n {
                 addInPlace(q + t * c.queryWidth, qb, c.queryWidth)
@@ -138,20 +144,30 @@ extension TransformerModel {
             storeKeyValue(row: t, layer: l)
         }
         attend(layer: l)
-        w.attentionOutput.apply(scratch.attention.pointer, count: n, into: h, loop: loop, packed: scratch.packed)
-        addInPlace(x, h, n * c.hidden)
+        w.attentionOutput.apply(scratch.attention.pointer, count: n, into: h, loop: loop, packed: packed)
 
-        // Feed-forward: x += W_down · (silu(W_gate·h) ⊙ W_up·h), h = norm(x).
+        // Feed-forward: x += attention output; h = norm(x); x += W_down · (silu(W_gate·h) ⊙ W_up·h).
+        let gateUpPacked = LinearWeight.takesInt16(w.gate, w.up, rows: n)
+            && (try? packed.reserve(rows: n, cols: c.hidden)) != nil
         forEachRow(n) { t in
+            addInPlace(x + t * c.hidden, h + t * c.hidden, c.hidden)
             rmsNorm(x + t * c.hidden, weight: w.ffnNorm, epsilon: c.rmsEpsilon,
                     into: h + t * c.hidden, count: c.hidden)
+            if gateUpPacked { packed.packRow(h + t * c.hidden, at: t) }
         }
         let g = scratch.gate.pointer, u = scratch.up.pointer
-        LinearWeight.apply(w.gate, g, w.up, u, nil, nil, input: h, count: n, loop: loop, packed: scratch.packed)
-        forEachRow(n) { t in siluMultiply(g + t * c.ffn, u + t * c.ffn, c.ffn) }
-        w.down.apply(g, count: n, into: h, loop: loop, packed: scratch.packed)
+        LinearWeight.apply(w.gate, g, w.up, u, nil, nil, input: h, count: n, loop: loop, packed: packed,
+                           packedInput: gateUpPacked)
+        let downPacked = LinearWeight.takesInt16(w.down, rows: n) && (try? packed.reserve(rows: n, cols: c.ffn)) != nil
+        forEachRow(n) { t in
+            siluMultiply(g + t * c.ffn, u + t * c.ffn, c.ffn)
+            if downPacked { packed.packRow(g + t * c.ffn, at: t) }
+        }
+        w.down.apply(g, count: n, into: h, loop: loop, packed: packed, packedInput: downPacked)
         addInPlace(x, h, n * c.hidden)
     }
+
+    static let parallelRowThreshold = 4
 
     /// Copies row t's rotated key and its value into the row's cache slot for layer l.
     @inline(__always)
@@ -169,14 +185,16 @@ extension TransformerModel {
         }
     }
 
-    /// Runs `body` for every row, in parallel when there are many.
+    /// Runs `body` for every row, in parallel from `parallelRowThreshold` rows. A row's work
+    /// (norm and quantization, SwiGLU and quantization, a softmax) takes about a microsecond,
+    /// about what a dispatch costs, so one or two rows run inline.
     @inline(__always)
     func forEachRow(_ n: Int, _ body: (Int) -> Void) {
-        if n < 8 {
+        if n < Self.parallelRowThreshold {
             for t in 0..<n { body(t) }
             return
         }
-        loop.forEachChunk(n, grain: 4) { range in
+        loop.forEachChunk(n, grain: 2) { range in
             for t in range { body(t) }
         }
     }

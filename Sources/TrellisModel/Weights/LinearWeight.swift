@@ -133,10 +133,11 @@ final class LinearWeight {
     /// Y[n × rows] = X[n × columns] · Wᵀ. `packed` is scratch for int16 activations (nil: float
     /// activations whatever the switch says).
     func apply(_ x: UnsafePointer<Float>, count n: Int, into y: UnsafeMutablePointer<Float>, loop: ParallelLoop,
-               packed: Int16Activations? = nil) {
+               packed: Int16Activations? = nil, packedInput: Bool = false) {
         guard n > 0 else { return }
         if usesKernel(rows: n) {
-            Self.apply(self, y, nil, nil, nil, nil, input: x, count: n, loop: loop, packed: packed)
+            Self.apply(self, y, nil, nil, nil, nil, input: x, count: n, loop: loop, packed: packed,
+                       packedInput: packedInput)
             return
         }
         let w = denseMatrix(loop)
@@ -144,13 +145,20 @@ final class LinearWeight {
                     1, x, Int32(columns), w, Int32(columns), 0, y, Int32(rows))
     }
 
+    /// Whether a product of `a` (and `b`, `c`) over `n` rows would run on int16 activations:
+    /// callers may then quantize the input themselves, row by row, while they make it.
+    static func takesInt16(_ a: LinearWeight, _ b: LinearWeight? = nil, _ c: LinearWeight? = nil, rows n: Int) -> Bool {
+        a.usesInt16(rows: n) && (b?.usesInt16(rows: n) ?? true) && (c?.usesInt16(rows: n) ?? true)
+    }
+
     /// Applies up to three matrices that read the same input (q/k/v, gate/up) in one parallel
     /// section over their rows together, so a short decode step pays one dispatch, not three.
+    /// `packedInput`: `packed` already holds `x`'s n rows quantized (see `takesInt16`).
     static func apply(_ a: LinearWeight, _ ya: UnsafeMutablePointer<Float>,
                       _ b: LinearWeight?, _ yb: UnsafeMutablePointer<Float>?,
                       _ c: LinearWeight?, _ yc: UnsafeMutablePointer<Float>?,
                       input x: UnsafePointer<Float>, count n: Int, loop: ParallelLoop,
-                      packed: Int16Activations? = nil) {
+                      packed: Int16Activations? = nil, packedInput: Bool = false) {
         let fused = a.usesKernel(rows: n) && (b?.usesKernel(rows: n) ?? true) && (c?.usesKernel(rows: n) ?? true)
         guard fused else {
             a.apply(x, count: n, into: ya, loop: loop, packed: packed)
@@ -159,10 +167,11 @@ final class LinearWeight {
             return
         }
         // Int16 only when every matrix takes it, so the activations are quantized once for all.
-        if let packed, a.usesInt16(rows: n), b?.usesInt16(rows: n) ?? true, c?.usesInt16(rows: n) ?? true,
+        if let packed, takesInt16(a, b, c, rows: n),
            let wa = a.interleavedWeights(loop), b.map({ $0.interleavedWeights(loop) != nil }) ?? true,
            c.map({ $0.interleavedWeights(loop) != nil }) ?? true,
-           (try? packed.pack(x, rows: n, cols: a.columns)) != nil {
+           packedInput && packed.rows == n && packed.cols == a.columns
+               || (try? packed.pack(x, rows: n, cols: a.columns)) != nil {
             applyInt16(wa, ya, b?.interleaved, yb, c?.interleaved, yc, packed: packed, loop: loop)
             return
         }
