@@ -46,6 +46,38 @@ public final class InterleavedWeights: @unchecked Sendable {
 
     deinit { storage.deallocate() }
 
+    /// A reference-free view for hot loops: copying it costs no reference counting, so pool
+    /// tasks can carry it. Valid while this object lives.
+    public struct View: @unchecked Sendable {
+        let format: Int32
+        let rows: Int64
+        let cols: Int64
+        let data: UnsafeRawPointer
+        public let groups: Int
+
+        /// As `InterleavedWeights.multiply`, for `packedRows` rows packed at `packed` (the bytes
+        /// of an `Int16Activations` whose cols equal this matrix's).
+        @inline(__always)
+        public func multiply(packed: UnsafeRawPointer, packedRows: Int, output: UnsafeMutablePointer<Float>,
+                             outputStride: Int, groups range: Range<Int>, level: KernelLevel = .best) {
+            trellis_matmul_interleaved(level.rawValue, format, data, rows, cols, packed, Int64(packedRows), output,
+                                       Int64(outputStride), Int64(range.lowerBound), Int64(range.upperBound), 0)
+        }
+    }
+
+    public var view: View {
+        View(format: format.rawValue, rows: Int64(rows), cols: Int64(cols), data: UnsafeRawPointer(storage), groups: groups)
+    }
+
+    /// Pool tasks for a product of `groups` row groups over `n` inputs on `threads` threads:
+    /// two per thread (dynamic balance; more tasks cost more than they balance on a small
+    /// host, measured), none shorter than about 5 us of work.
+    public static func taskCount(groups: Int, inputs n: Int, threads: Int) -> Int {
+        guard threads > 1 else { return 1 }
+        let minimumGroups = max(2, 16 / max(n, 1))
+        return max(1, min(threads * 2, groups / minimumGroups))
+    }
+
     /// Y[i, r] (+)= packed row i · W[r, :] for every packed row i and every row r of the groups
     /// in `groupRange` (default all), on the calling thread. `.scalar` runs the scalar twin
     /// (bit-identical); other levels the VNNI kernel where the CPU has it.

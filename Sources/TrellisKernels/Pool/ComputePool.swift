@@ -76,13 +76,22 @@ public final class ComputePool: @unchecked Sendable {
     /// `InterleavedWeights`), W's row groups split into contiguous chunks across the pool.
     public func matmul(_ w: InterleavedWeights, packed: Int16Activations, output: UnsafeMutablePointer<Float>,
                        level: KernelLevel = .best) {
-        let tasks = max(1, min(threadCount * 4, w.groups))
-        let out = UncheckedOutput(pointer: output)
+        let tasks = InterleavedWeights.taskCount(groups: w.groups, inputs: packed.rows, threads: threadCount)
+        let job = UncheckedInt16Job(view: w.view, packed: packed.bytes, inputs: packed.rows, output: output, stride: w.rows)
         parallelFor(tasks) { t in
-            w.multiply(packed: packed, output: out.pointer, groupRange: w.groups * t / tasks..<w.groups * (t + 1) / tasks,
-                       level: level)
+            job.view.multiply(packed: job.packed, packedRows: job.inputs, output: job.output, outputStride: job.stride,
+                              groups: job.view.groups * t / tasks..<job.view.groups * (t + 1) / tasks, level: level)
         }
     }
+}
+
+/// What the tasks of an int16 product read: raw pointers and a view, no references.
+private struct UncheckedInt16Job: @unchecked Sendable {
+    let view: InterleavedWeights.View
+    let packed: UnsafeRawPointer
+    let inputs: Int
+    let output: UnsafeMutablePointer<Float>
+    let stride: Int
 }
 
 /// An output pointer handed to pool tasks that write disjoint parts of it.

@@ -197,20 +197,23 @@ final class LinearWeight {
                                    _ b: InterleavedWeights?, _ yb: UnsafeMutablePointer<Float>?,
                                    _ c: InterleavedWeights?, _ yc: UnsafeMutablePointer<Float>?,
                                    packed: Int16Activations, loop: ParallelLoop) {
+        // Views and raw pointers only: tasks then touch no reference counts (two threads
+        // bumping one object's count would bounce its cache line on every task).
+        let views = (a.view, b?.view, c?.view)
         let groupsA = a.groups, groupsB = b?.groups ?? 0, total = groupsA + groupsB + (c?.groups ?? 0)
-        let tasks = loop.taskCount(rows: total * 16, n: packed.rows)
-        let box = UncheckedSendable((ya, yb, yc, packed))
+        let tasks = InterleavedWeights.taskCount(groups: total, inputs: packed.rows, threads: loop.workers)
+        let box = UncheckedSendable((ya, yb, yc, packed.bytes, packed.rows, a.rows, b?.rows ?? 0, c?.rows ?? 0))
         loop.forEach(tasks) { t, _ in
-            let (ya, yb, yc, packed) = box.value
+            let (ya, yb, yc, bytes, n, rowsA, rowsB, rowsC) = box.value
             let lo = total * t / tasks, hi = total * (t + 1) / tasks
-            func run(_ w: InterleavedWeights, _ y: UnsafeMutablePointer<Float>, _ base: Int) {
+            func run(_ w: InterleavedWeights.View, _ y: UnsafeMutablePointer<Float>, _ stride: Int, _ base: Int) {
                 let g0 = max(lo - base, 0), g1 = min(hi - base, w.groups)
                 guard g0 < g1 else { return }
-                w.multiply(packed: packed, output: y, groupRange: g0..<g1)
+                w.multiply(packed: bytes, packedRows: n, output: y, outputStride: stride, groups: g0..<g1)
             }
-            run(a, ya, 0)
-            if let b, let yb { run(b, yb, groupsA) }
-            if let c, let yc { run(c, yc, groupsA + groupsB) }
+            run(views.0, ya, rowsA, 0)
+            if let vb = views.1, let yb { run(vb, yb, rowsB, groupsA) }
+            if let vc = views.2, let yc { run(vc, yc, rowsC, groupsA + groupsB) }
         }
     }
 
