@@ -76,11 +76,14 @@ public final class BatchCancellation: @unchecked Sendable {
 ///
 /// Continuous batching (as in Orca, Yu et al., OSDI 2022, at the granularity of one decoding
 /// step): whoever is waiting when the model becomes free goes into the next batch, so no
-/// request waits for another to finish completely. There is no dedicated scheduler thread: the
-/// first waiting caller becomes the *driver*, runs batches (taking the queue in FIFO order up to
-/// `maxBatchRows` rows and `maxBatchTokens` tokens) until its own step is done, then hands the
-/// driver role to the head of the queue. Each batch's logit rows are copied back into every
-/// caller's own `LogitMatrix`, so callers see exactly what an unbatched call would give.
+/// request waits for another to finish completely. One *driver* thread runs the batches (taking
+/// the queue in FIFO order up to `maxBatchRows` rows and `maxBatchTokens` tokens); it starts
+/// with the first queued step and ends after `driverLinger` seconds without work, so an idle
+/// batcher holds no thread. The model thus always runs on the same thread: handing that role to
+/// whichever caller came first, pass after pass, cost a fifth of the throughput of eight
+/// concurrent generations (measured; the pool's partner thread kept meeting a new, cold thread).
+/// Each batch's logit rows are copied back into every caller's own `LogitMatrix`, so callers see
+/// exactly what an unbatched call would give.
 ///
 /// A single call with more tokens than `maxBatchTokens` (a long prompt) runs alone in its batch;
 /// one with more rows than `maxBatchRows` is rejected. At most `maxQueuedRequests` calls wait;
@@ -140,14 +143,17 @@ public final class BatchingModel: NextTokenModel, @unchecked Sendable {
     private let base: any NextTokenModel
     /// Guards `base`, `liveSequences` and `batchLogits`.
     private let modelLock = NSLock()
-    /// Guards the queue, `driverActive`, every `PendingStep.outcome` and the statistics.
+    /// Guards the queue, `driverRunning`, every `PendingStep.outcome` and the statistics.
     private let queueLock = NSCondition()
 
     private var liveSequences: Set<SequenceID> = []
     private var batchLogits: LogitMatrix
     private var queue: [PendingStep] = []
     private var queueHead = 0
-    private var driverActive = false
+    /// Whether the driver thread is running (it clears this itself when it ends).
+    private var driverRunning = false
+    /// How long the driver thread waits for new work before it ends.
+    public static let driverLinger = 0.2
     /// Steps in the last batch, when it ended and how long it ran (for gathering the next one),
     /// and sequences released since (their callers will not come back).
     private var lastBatchSteps = 0
@@ -252,29 +258,25 @@ public final class BatchingModel: NextTokenModel, @unchecked Sendable {
             throw BatchingError.queueFull(limit: limits.maxQueuedRequests)
         }
         queue.append(step)
-        queueLock.broadcast()  // a driver may be gathering its batch
-        if !driverActive {
-            driverActive = true
-            step.outcome = .driving
+        queueLock.broadcast()  // the driver may be waiting for work or gathering its batch
+        if !driverRunning {
+            driverRunning = true
+            let driver = Thread { [self] in driveWhileThereIsWork() }
+            driver.name = "trellis-batcher"
+            driver.start()
         }
         while step.outcome == .waiting { queueLock.wait() }
-        let mustDrive = step.outcome == .driving
-        queueLock.unlock()
-
-        if mustDrive { drive(until: step) }
-        // The outcome is final now; reading it needs the lock for the memory ordering.
-        queueLock.lock()
         let outcome = step.outcome
         queueLock.unlock()
         switch outcome {
         case .done: return
         case .failed(let error): throw error
-        case .waiting, .driving: preconditionFailure("step left the batcher unfinished")
+        case .waiting: preconditionFailure("step left the batcher unfinished")
         }
     }
 
     /// Called by a cancellation handler: fails `step` at once if it is still only waiting.
-    /// A driving step is left alone; the driver drops it when it forms the next batch.
+    /// A step already taken into a batch is no longer in the queue and runs to its end.
     private func cancelWaiting(_ stepID: ObjectIdentifier) {
         queueLock.lock(); defer { queueLock.unlock() }
         guard let index = queue[queueHead...].firstIndex(where: { ObjectIdentifier($0) == stepID }),
@@ -285,10 +287,21 @@ public final class BatchingModel: NextTokenModel, @unchecked Sendable {
         queueLock.broadcast()
     }
 
-    /// Runs batches until `own` is finished, then hands the driver role to the queue's head.
-    private func drive(until own: PendingStep) {
+    /// The driver thread's body: runs batches while steps are queued, and ends once the queue
+    /// has stayed empty for `driverLinger` seconds.
+    private func driveWhileThereIsWork() {
+        queueLock.lock()
         while true {
-            queueLock.lock()
+            if queueHead >= queue.count {
+                let deadline = Date(timeIntervalSinceNow: Self.driverLinger)
+                while queueHead >= queue.count {
+                    if !queueLock.wait(until: deadline) && queueHead >= queue.count {
+                        driverRunning = false
+                        queueLock.unlock()
+                        return
+                    }
+                }
+            }
             gatherReturningCallers()
             let batch = takeBatch()
             queueLock.unlock()
@@ -306,18 +319,7 @@ public final class BatchingModel: NextTokenModel, @unchecked Sendable {
             }
             for (step, outcome) in zip(batch, outcomes) { step.outcome = outcome }
             stats.completedCalls += outcomes.count
-            if own.outcome.isFinal {
-                if queueHead < queue.count {
-                    queue[queueHead].outcome = .driving
-                } else {
-                    driverActive = false
-                }
-                queueLock.broadcast()
-                queueLock.unlock()
-                return
-            }
             queueLock.broadcast()
-            queueLock.unlock()
         }
     }
 
@@ -435,21 +437,12 @@ public final class BatchingModel: NextTokenModel, @unchecked Sendable {
 private final class PendingStep {
     enum Outcome: Equatable {
         case waiting
-        /// This step's caller is the driver.
-        case driving
         case done
         case failed(Error)
 
-        var isFinal: Bool {
-            switch self {
-            case .done, .failed: return true
-            case .waiting, .driving: return false
-            }
-        }
-
         static func == (a: Outcome, b: Outcome) -> Bool {
             switch (a, b) {
-            case (.waiting, .waiting), (.driving, .driving), (.done, .done): return true
+            case (.waiting, .waiting), (.done, .done): return true
             case (.failed, .failed): return true
             default: return false
             }

@@ -121,6 +121,27 @@ final class BatchingModelTests: XCTestCase {
         XCTAssertEqual(base.violations, [])
     }
 
+    /// The driver thread ends once the batcher has been idle for `driverLinger` and a new one
+    /// starts with the next step: calls on either side of a pause are answered alike, and the
+    /// idle batcher holds no thread (counted in /proc on Linux).
+    func testDriverThreadEndsWhenIdleAndRestarts() throws {
+        let base = FakeCountingModel(vocabularySize: 53)
+        let batching = BatchingModel(wrapping: base)
+        let sequence = try batching.makeSequence()
+        let logits = LogitMatrix(rows: 1, width: batching.vocabularySize)
+        func threads() -> Int? { try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count }
+        let before = threads()
+        try batching.extend([.init(sequence: sequence, tokens: [1])], logits: logits)
+        let first = logits.rowArray(0)
+        Thread.sleep(forTimeInterval: BatchingModel.driverLinger * 3)
+        if let before, let after = threads() { XCTAssertLessThanOrEqual(after, before, "the idle driver thread did not end") }
+        try batching.extend([.init(sequence: sequence, tokens: [2])], logits: logits)
+        XCTAssertEqual(base.extendCalls, 2)
+        XCTAssertNotEqual(logits.rowArray(0), first)
+        batching.release(sequence)
+        XCTAssertEqual(batching.statistics.completedCalls, 2)
+    }
+
     func testBatchesRespectTheRowBound() throws {
         let base = FakeCountingModel(delayPerCall: 0.002)
         let batching = BatchingModel(wrapping: base, limits: .init(maxBatchRows: 3))
