@@ -154,12 +154,12 @@ public final class BatchingModel: NextTokenModel, @unchecked Sendable {
     private var driverRunning = false
     /// How long the driver thread waits for new work before it ends.
     public static let driverLinger = 0.2
-    /// Steps in the last batch, when it ended and how long it ran (for gathering the next one),
-    /// and sequences released since (their callers will not come back).
-    private var lastBatchSteps = 0
+    /// When the last batch ended and how long it ran (for gathering the next one), and how many
+    /// callers got a result and have not come back since (neither queued a step nor released a
+    /// sequence): the ones the next batch may wait for.
     private var lastBatchEnded = DispatchTime(uptimeNanoseconds: 0)
     private var lastBatchNanoseconds: UInt64 = 0
-    private var releasedSinceLastBatch = 0
+    private var returningCallers = 0
     private var stats = Statistics(queuedCalls: 0, underlyingCalls: 0, completedCalls: 0, rows: 0,
                                    largestBatchRows: 0, busySeconds: 0)
 
@@ -201,7 +201,7 @@ public final class BatchingModel: NextTokenModel, @unchecked Sendable {
         guard liveSequences.remove(sequence) != nil else { return }
         base.release(sequence)
         queueLock.lock()
-        releasedSinceLastBatch += 1
+        if returningCallers > 0 { returningCallers -= 1 }
         queueLock.broadcast()
         queueLock.unlock()
     }
@@ -258,6 +258,7 @@ public final class BatchingModel: NextTokenModel, @unchecked Sendable {
             throw BatchingError.queueFull(limit: limits.maxQueuedRequests)
         }
         queue.append(step)
+        if returningCallers > 0 { returningCallers -= 1 }
         queueLock.broadcast()  // the driver may be waiting for work or gathering its batch
         if !driverRunning {
             driverRunning = true
@@ -311,29 +312,34 @@ public final class BatchingModel: NextTokenModel, @unchecked Sendable {
 
             queueLock.lock()
             if !batch.isEmpty {
-                lastBatchSteps = batch.count
                 lastBatchEnded = DispatchTime.now()
                 lastBatchNanoseconds = lastBatchEnded.uptimeNanoseconds - started.uptimeNanoseconds
                 stats.busySeconds += Double(lastBatchNanoseconds) / 1e9
-                releasedSinceLastBatch = 0
             }
             for (step, outcome) in zip(batch, outcomes) { step.outcome = outcome }
+            returningCallers += outcomes.filter { $0 == .done }.count
             stats.completedCalls += outcomes.count
             queueLock.broadcast()
         }
     }
 
-    /// Waits (queueLock held) until the callers of the last batch that are still live have
-    /// queued their next step, or `gatherFraction` of the last batch's run time has passed
-    /// since it ended. A lone caller, or one arriving long after the last batch, never waits.
+    /// Waits (queueLock held) until every caller that got a result from an earlier batch has
+    /// come back (queued its next step or released a sequence), or `gatherFraction` of the last
+    /// batch's run time has passed since it ended. Counting all of them, not just the last
+    /// batch's, keeps callers that started together from settling into two alternating half
+    /// batches. A lone caller, or one arriving long after the last batch, never waits.
     private func gatherReturningCallers() {
-        let expected = lastBatchSteps - releasedSinceLastBatch
-        guard expected > 1, limits.gatherFraction > 0 else { return }
+        guard returningCallers > 0, limits.gatherFraction > 0 else { return }
         let window = UInt64(Double(lastBatchNanoseconds) * limits.gatherFraction)
         let deadline = lastBatchEnded.uptimeNanoseconds + window
-        while queue.count - queueHead < lastBatchSteps - releasedSinceLastBatch {
+        while returningCallers > 0 {
             let now = DispatchTime.now().uptimeNanoseconds
-            guard now < deadline else { return }
+            guard now < deadline else {
+                // Whoever has not come back by now is not sampling a next step (finished
+                // without releasing yet, or slow): later batches do not wait for them again.
+                returningCallers = 0
+                return
+            }
             _ = queueLock.wait(until: Date(timeIntervalSinceNow: Double(deadline - now) / 1e9))
         }
     }
