@@ -173,9 +173,12 @@ final class EngineBackend: TrellisBackend, @unchecked Sendable {
     /// The batcher's counters, for `/metrics`.
     var statistics: BackendStatistics {
         let s = batching.statistics
+        // Read under the batcher's model lock: the cache changes during a pass.
+        let cache = batching.inspectWrappedModel { _ in engine.model.cacheUsage }
         return BackendStatistics(batchQueueDepth: s.queuedCalls, batchedForwardPasses: s.underlyingCalls, batchedRows: s.rows,
                                  largestBatchRows: s.largestBatchRows, completedSteps: s.completedCalls,
-                                 busySeconds: s.busySeconds)
+                                 busySeconds: s.busySeconds, cachePagesInUse: cache.pagesInUse,
+                                 cachePagesAllocated: cache.pagesAllocated, cacheBytes: cache.bytes)
     }
 
     static func mapped(_ error: any Error) -> any Error {

@@ -211,6 +211,13 @@ public final class BatchingModel: NextTokenModel, @unchecked Sendable {
         return base.length(of: sequence)
     }
 
+    /// Runs `body` on the wrapped model while no batch runs (for introspection such as cache
+    /// usage; it waits for the pass in progress, if any).
+    public func inspectWrappedModel<T>(_ body: (any NextTokenModel) -> T) -> T {
+        modelLock.lock(); defer { modelLock.unlock() }
+        return body(base)
+    }
+
     /// A per-request view of this model whose calls carry `cancellation`.
     public func client(cancellation: BatchCancellation = BatchCancellation()) -> BatchingClient {
         BatchingClient(model: self, cancellation: cancellation)

@@ -35,9 +35,18 @@ public struct BackendStatistics: Sendable, Equatable {
     public var completedSteps: Int
     /// Seconds the model spent inside batched passes.
     public var busySeconds: Double
+    /// KV cache pages holding live sequences, pages allocated (kept for reuse once freed), and
+    /// the bytes allocated: the memory that grows with concurrency.
+    public var cachePagesInUse: Int
+    public var cachePagesAllocated: Int
+    public var cacheBytes: Int
 
     public init(batchQueueDepth: Int = 0, batchedForwardPasses: Int = 0, batchedRows: Int = 0,
-                largestBatchRows: Int = 0, completedSteps: Int = 0, busySeconds: Double = 0) {
+                largestBatchRows: Int = 0, completedSteps: Int = 0, busySeconds: Double = 0,
+                cachePagesInUse: Int = 0, cachePagesAllocated: Int = 0, cacheBytes: Int = 0) {
+        self.cachePagesInUse = cachePagesInUse
+        self.cachePagesAllocated = cachePagesAllocated
+        self.cacheBytes = cacheBytes
         self.batchQueueDepth = batchQueueDepth
         self.batchedForwardPasses = batchedForwardPasses
         self.batchedRows = batchedRows

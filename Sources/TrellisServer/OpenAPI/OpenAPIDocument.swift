@@ -36,7 +36,7 @@ public enum OpenAPIDocument {
     },
     "/metrics": {
       "get": {
-        "summary": "Prometheus text metrics: request counts by endpoint and status, latency histograms, tokens and tokens/s (trellis_generated_tokens_per_second), admission and batch queue depth, and the batcher's statistics (trellis_batched_forward_passes_total, trellis_batched_rows_total, trellis_batch_rows_per_pass, trellis_batch_rows_max, trellis_batched_steps_total, trellis_batch_busy_seconds_total).",
+        "summary": "Prometheus text metrics: request counts by endpoint and status, latency histograms, tokens and tokens/s (trellis_generated_tokens_per_second), admission and batch queue depth, and the batcher's statistics (trellis_batched_forward_passes_total, trellis_batched_rows_total, trellis_batch_rows_per_pass, trellis_batch_rows_max, trellis_batched_steps_total, trellis_batch_busy_seconds_total) and the KV cache (trellis_kv_cache_pages_in_use, trellis_kv_cache_pages_allocated, trellis_kv_cache_bytes).",
         "responses": {
           "200": {
             "description": "Prometheus text format 0.0.4.",
