@@ -528,14 +528,18 @@ public final class BatchingClient: NextTokenModel {
 }
 
 extension BatchingModel {
-    /// Runs a blocking decode loop (`body`, which calls `extend` on `client`) on a dedicated
-    /// thread and awaits it. Cancelling the awaiting task fires the client's cancellation, so the
+    /// The threads request loops run on (reused; see `BlockingThreadPool`).
+    static let requestThreads = BlockingThreadPool()
+
+    /// Runs a blocking decode loop (`body`, which calls `extend` on `client`) on a thread of its
+    /// own (a reused one for the default stack size) and awaits it. Cancelling the awaiting task fires the client's cancellation, so the
     /// loop's next `extend` throws `BatchingError.cancelled` (or it is woken from the queue), and
     /// the client's sequences are released when the loop ends either way.
     ///
     /// Why a thread per request: `extend` blocks until the request's batch has run, and Swift's
     /// cooperative pool has one thread per core, so a blocking loop there would stall every
     /// other request; dedicated threads let all live requests wait together in one batch.
+
     public func runOnDedicatedThread<T: Sendable>(
         stackSize: Int = 1 << 20,
         _ body: @escaping @Sendable (BatchingClient) throws -> T
@@ -543,14 +547,19 @@ extension BatchingModel {
         let cancellation = BatchCancellation()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
-                let thread = Thread { [self] in
+                let job: @Sendable () -> Void = { [self] in
                     let client = self.client(cancellation: cancellation)
                     let result = Result { try body(client) }
                     client.releaseAll()
                     continuation.resume(with: result)
                 }
-                thread.stackSize = stackSize
-                thread.start()
+                if stackSize == Self.requestThreads.stackSize {
+                    Self.requestThreads.run(job)
+                } else {
+                    let thread = Thread(block: job)
+                    thread.stackSize = stackSize
+                    thread.start()
+                }
             }
         } onCancel: {
             cancellation.cancel()
