@@ -157,6 +157,7 @@ final class TinyConsistencyTests: XCTestCase {
         // Batches of 4+ rows on sgemm, single rows on the kernels: the two paths meet here.
         let mixed = try tinyModel()
         mixed.setDenseRowThreshold(4)
+        mixed.tiledAttentionRows = 16
         var mixedChecks = ConsistencyChecks(model: mixed, seed: 14)
         _ = try mixedChecks.batchedEqualsSeparate(lengths: [1, 2, 9, 1, 20])
     }
@@ -196,6 +197,11 @@ final class TinyConsistencyTests: XCTestCase {
     func testOnePassEqualsIncremental() throws {
         var checks = ConsistencyChecks(model: try tinyModel(), seed: 13)
         for length in [1, 2, 15, 16, 17, 60] { _ = try checks.onePassEqualsIncremental(length: length) }
+        // The same with appends of 16+ rows on sgemm attention tiles (the portable levels' path).
+        let tiled = try tinyModel()
+        tiled.tiledAttentionRows = 16
+        var tiledChecks = ConsistencyChecks(model: tiled, seed: 13)
+        for length in [15, 16, 17, 60] { _ = try tiledChecks.onePassEqualsIncremental(length: length) }
     }
 
     /// Random interleavings of make / fork / extend (batched, mixed lengths) / release, every

@@ -11,8 +11,8 @@ final class ExtendPlan {
     /// Per row: its request and absolute position.
     var rowRequest: [Int] = []
     var rowPosition: [Int] = []
-    /// (request · kvHeads + kvHead) for requests attended page by page (short appends).
-    var groupItems: [Int] = []
+    /// Work items of page-by-page attention: a request's KV head over a run of its new rows.
+    var groupItems: [AttentionItem] = []
     /// Requests attended with sgemm over query tiles (long appends such as prefill).
     var tiledRequests: [Int] = []
     /// Sequences seen while validating a request list (kept to reuse its storage).
@@ -36,4 +36,13 @@ final class ExtendPlan {
         longestGroupItem = 0
         longestTiled = 0
     }
+}
+
+/// One item of page-by-page attention: rows [firstRow, firstRow + rows) of `request` (counted
+/// within the request) against the KV head `kvHead`, all its query heads at once.
+struct AttentionItem {
+    var request: Int
+    var kvHead: Int
+    var firstRow: Int
+    var rows: Int
 }

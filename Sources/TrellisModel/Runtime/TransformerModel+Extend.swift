@@ -100,11 +100,19 @@ extension TransformerModel {
                 plan.rowPosition.append(start + i)
             }
             plan.rows += count
-            if count >= Self.tiledAttentionRows {
+            if count >= tiledAttentionRows {
                 plan.tiledRequests.append(r)
                 plan.longestTiled = max(plan.longestTiled, start + count)
             } else {
-                for g in 0..<config.kvHeads { plan.groupItems.append(r * config.kvHeads + g) }
+                // Rows in runs, so a long append spreads over the workers, not only its KV heads.
+                var first = 0
+                while first < count {
+                    let rows = min(Self.attentionRowRun, count - first)
+                    for g in 0..<config.kvHeads {
+                        plan.groupItems.append(AttentionItem(request: r, kvHead: g, firstRow: first, rows: rows))
+                    }
+                    first += rows
+                }
                 plan.longestGroupItem = max(plan.longestGroupItem, start + count)
             }
         }

@@ -111,6 +111,10 @@ public final class TransformerModel: AllPositionLogitsModel {
     }
 
     /// Sends products of at least `rows` activation rows to sgemm (tests pin both paths).
+    /// Appends of at least this many rows attend with sgemm tiles (see
+    /// `defaultTiledAttentionRows`; tests pin both attention paths).
+    var tiledAttentionRows = TransformerModel.defaultTiledAttentionRows
+
     func setDenseRowThreshold(_ rows: Int) {
         for m in weights.allMatrices { m.denseRowThreshold = rows }
     }
