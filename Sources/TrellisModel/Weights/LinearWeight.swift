@@ -6,11 +6,14 @@ import TrellisKernels
 /// One weight matrix W [rows × columns] of a linear layer, applied as Y[n × rows] = X[n × columns] · Wᵀ
 /// (row-major activations, one output feature per weight row, as GGUF stores them).
 ///
-/// The quantized bytes stay in the file mapping. Products run TrellisKernels' kernels straight
-/// on the quantized blocks (F32, F16, Q4_0, Q4_1, Q8_0; SIMD chosen at run time; weights read
-/// once per call for all n rows) unless n reaches `denseRowThreshold` for this CPU, where
-/// OpenBLAS `sgemm` over a float32 copy (dequantized on first such use and kept, 4 bytes per
-/// weight) is faster. Other types always take the float32 path: correct, if not fast.
+/// On CPUs with AVX-512 VNNI, Q4_0/Q4_1/Q8_0 products run on int16 activations against an
+/// interleaved copy of the weights made on first use, after which the file's pages of the matrix
+/// are released (see `usesInt16`). Otherwise the quantized bytes stay in the file mapping and
+/// products run TrellisKernels' float kernels straight on the quantized blocks (F32, F16, Q4_0,
+/// Q4_1, Q8_0; SIMD chosen at run time; weights read once per call for all n rows) unless n
+/// reaches `denseRowThreshold` for this CPU, where OpenBLAS `sgemm` over a float32 copy
+/// (dequantized on first such use and kept, 4 bytes per weight) is faster. Other types always
+/// take the float32 path: correct, if not fast.
 final class LinearWeight {
     let name: String
     let type: GGMLType
