@@ -73,31 +73,36 @@ struct GroupedPageAttention {
     /// registers) three heads' accumulators fill 12 of them; four heads go as two pairs.
     private func portableScores(heads: Int, _ q: UnsafePointer<Float>, _ pages: UnsafePointer<UnsafeMutablePointer<Float>>,
                                 _ length: Int, _ scores: UnsafeMutablePointer<Float>, _ stride: Int) {
-        var h = 0
-        while h < heads {
-            let block = heads - h == 4 ? 2 : min(3, heads - h)
+        forEachHeadBlock(heads) { h, block in
             let qh = q + h * headDim, sh = scores + h * stride
             switch block {
             case 3: scoreBlock(HeadBlock3.self, qh, pages, length, sh, stride)
             case 2: scoreBlock(HeadBlock2.self, qh, pages, length, sh, stride)
             default: scoreBlock(HeadBlock1.self, qh, pages, length, sh, stride)
             }
-            h += block
         }
     }
 
     private func portableValues(heads: Int, _ weights: UnsafePointer<Float>, _ stride: Int,
                                 _ pages: UnsafePointer<UnsafeMutablePointer<Float>>, _ length: Int,
                                 _ output: UnsafeMutablePointer<Float>) {
-        var h = 0
-        while h < heads {
-            let block = heads - h == 4 ? 2 : min(3, heads - h)
+        forEachHeadBlock(heads) { h, block in
             let w = weights + h * stride, o = output + h * headDim
             switch block {
             case 3: valueBlock(HeadBlock3.self, w, stride, pages, length, o)
             case 2: valueBlock(HeadBlock2.self, w, stride, pages, length, o)
             default: valueBlock(HeadBlock1.self, w, stride, pages, length, o)
             }
+        }
+    }
+
+    /// Calls `body(firstHead, blockSize)` over `heads` in blocks of at most three (four as two pairs).
+    @inline(__always)
+    private func forEachHeadBlock(_ heads: Int, _ body: (_ first: Int, _ size: Int) -> Void) {
+        var h = 0
+        while h < heads {
+            let block = heads - h == 4 ? 2 : min(3, heads - h)
+            body(h, block)
             h += block
         }
     }
